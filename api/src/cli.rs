@@ -1,0 +1,207 @@
+//! The `plaza` command line: serve, migrate, print the spec, administer.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::auth::KeyRing;
+use crate::auth::keys::{KeySource, new_key_spec};
+use crate::config::{Config, SignupPolicy};
+use crate::db::users::{INSTANCE_ADMIN, INSTANCE_USER, UserRow};
+use crate::domain::email::Email;
+use crate::domain::ids::UserId;
+use crate::domain::password::Password;
+use crate::domain::text::Name;
+use crate::startup::{Application, open_database, redact};
+use crate::{auth, db, telemetry};
+
+/// Plaza: a headless API for community and social media teams.
+#[derive(Debug, Parser)]
+#[command(name = "plaza", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Administer accounts and keys.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Administration.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account (prints a generated password unless one is piped in).
+    CreateUser {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// Display name (defaults to the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the account an instance administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Print new signing and encryption keys for PLAZA_SIGNING_KEYS and
+    /// PLAZA_ENCRYPTION_KEYS.
+    GenerateKeys,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            let json = crate::openapi::spec_json()?;
+            std::io::stdout().write_all(json.as_bytes())?;
+            Ok(())
+        }
+        Command::Admin(AdminCommand::GenerateKeys) => {
+            let mut out = std::io::stdout();
+            writeln!(out, "PLAZA_SIGNING_KEYS={}", new_key_spec())?;
+            writeln!(out, "PLAZA_ENCRYPTION_KEYS={}", new_key_spec())?;
+            Ok(())
+        }
+        Command::Serve => serve(load_config()?).await,
+        Command::Migrate => {
+            let config = load_config()?;
+            open_database(&config).await?;
+            tracing::info!(database = %redact(&config.database_url()), "database is up to date");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser {
+            email,
+            name,
+            admin,
+            password_stdin,
+        }) => create_user(&load_config()?, &email, name, admin, password_stdin).await,
+    }
+}
+
+fn load_config() -> anyhow::Result<Config> {
+    let config = Config::load()?;
+    telemetry::init(config.log_format);
+    Ok(config)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let (keys, source) = KeyRing::for_config(&config)?;
+    match &source {
+        KeySource::Generated(path) => tracing::warn!(
+            path = %path.display(),
+            "generated new signing and encryption keys for development; \
+             set PLAZA_SIGNING_KEYS and PLAZA_ENCRYPTION_KEYS in production"
+        ),
+        KeySource::DataDir(path) => tracing::warn!(
+            path = %path.display(),
+            "using development keys from the data folder"
+        ),
+        KeySource::Configured => {}
+    }
+    let signup = config.signup;
+    let database = redact(&config.database_url());
+    let app = Application::build(config.clone(), keys).await?;
+    let url = format!("http://{}:{}", config.listen.ip(), app.port());
+    tracing::info!(%url, %database, "plaza is listening");
+    let mut out = std::io::stdout();
+    writeln!(out, "Plaza is listening on {url}")?;
+    writeln!(out, "  API docs:  {url}/docs/")?;
+    writeln!(out, "  Database:  {database}")?;
+    match signup {
+        SignupPolicy::Open => writeln!(
+            out,
+            "  First account: curl -X POST {url}/v1/auth/signup -H 'content-type: application/json' \
+             -d '{{\"email\":\"you@example.com\",\"password\":\"a long passphrase\",\"name\":\"You\"}}'"
+        )?,
+        SignupPolicy::Closed => writeln!(
+            out,
+            "  First account: plaza admin create-user --email you@example.com --admin \
+             (sign-up is closed; PLAZA_SIGNUP=open opens it)"
+        )?,
+    }
+    out.flush()?;
+    app.run_until_stopped().await?;
+    tracing::info!("plaza stopped");
+    Ok(())
+}
+
+async fn create_user(
+    config: &Config,
+    email: &str,
+    name: Option<String>,
+    admin: bool,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+    let default_name = email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let name = Name::parse(name.as_deref().unwrap_or(&default_name))
+        .map_err(|m| anyhow::anyhow!("--name {m}"))?;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        (
+            Password::parse(line).map_err(|m| anyhow::anyhow!("password {m}"))?,
+            false,
+        )
+    } else {
+        let secret = auth::tokens::random_token("pw");
+        (
+            Password::parse(secret).map_err(|m| anyhow::anyhow!("password {m}"))?,
+            true,
+        )
+    };
+    let hash = auth::password::hash(&password)?;
+    let db = open_database(config).await?;
+    let mut conn = db.write_conn()?;
+    let now = db::now();
+    let id = UserId::new();
+    let role = if admin { INSTANCE_ADMIN } else { INSTANCE_USER };
+    UserRow {
+        id: id.to_string(),
+        email: email.as_str().to_owned(),
+        name: name.into_string(),
+        password_hash: Some(hash),
+        instance_role: role.to_owned(),
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(&mut conn)
+    .map_err(|err| {
+        if db::is_unique_violation(&err) {
+            anyhow::anyhow!("an account with email {email} already exists")
+        } else {
+            anyhow::Error::from(err)
+        }
+    })
+    .context("creating the account")?;
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "Created account {id} <{email}>{}",
+        if admin { " (instance admin)" } else { "" }
+    )?;
+    if generated {
+        writeln!(out, "Password (shown once): {}", password.expose())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! Configuration: `PLAZA_*` environment variables over an optional TOML file,
+//! read once into [`Config`] and checked before anything starts.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Where Plaza runs: development generates missing keys, production refuses to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A laptop or a test: missing keys are generated into the data folder.
+    Development,
+    /// A real deployment: keys must be given explicitly.
+    Production,
+}
+
+/// Who may create an account through `POST /v1/auth/signup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupPolicy {
+    /// Anyone.
+    Open,
+    /// No one: accounts come from invitations and `plaza admin create-user`.
+    Closed,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A secret configuration value: never printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// All of Plaza's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `development` (default) or `production`.
+    pub env: Environment,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the embedded database and generated keys.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or a SQLite path; empty means `<data_dir>/plaza.db`.
+    pub database_url: Option<String>,
+    /// Most connections the pool opens.
+    pub database_pool_size: u32,
+    /// Whether anyone may sign up.
+    pub signup: SignupPolicy,
+    /// Lifetime of an access token, in seconds (at most 900).
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token, in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// Lifetime of an invitation, in seconds.
+    pub invitation_ttl_secs: u64,
+    /// Largest JSON request body accepted, in bytes.
+    pub json_body_limit_bytes: usize,
+    /// `iss` of issued tokens.
+    pub jwt_issuer: String,
+    /// `aud` of issued tokens.
+    pub jwt_audience: String,
+    /// Token signing keys: `kid:base64-pkcs8-ed25519,…`, the first signs.
+    pub signing_keys: Option<Secret>,
+    /// Encryption keys for secrets at rest: `kid:base64-32-bytes,…`, the first encrypts.
+    pub encryption_keys: Option<Secret>,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            env: Environment::Development,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("plaza-data"),
+            database_url: None,
+            database_pool_size: 10,
+            signup: SignupPolicy::Closed,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            invitation_ttl_secs: 7 * 24 * 3600,
+            json_body_limit_bytes: 1024 * 1024,
+            jwt_issuer: "plaza".to_owned(),
+            jwt_audience: "plaza-api".to_owned(),
+            signing_keys: None,
+            encryption_keys: None,
+            log_format: LogFormat::Text,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with every reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or environment could not be parsed.
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] Box<figment::Error>),
+    /// Values parsed but do not make sense together.
+    #[error("configuration is invalid:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+impl Config {
+    /// Reads defaults, then the TOML file (`PLAZA_CONFIG`, else `plaza.toml`
+    /// if present), then `PLAZA_*` variables, then `DATABASE_URL`.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("PLAZA_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("plaza.toml"));
+        Self::load_from(&file, Env::prefixed("PLAZA_").ignore(&["config"]))
+    }
+
+    fn load_from(file: &Path, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if file.exists() {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(env);
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && std::env::var_os("PLAZA_DATABASE_URL").is_none()
+        {
+            figment = figment.merge(Serialized::default("database_url", url));
+        }
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values together; lists every problem at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 900 {
+            problems.push("access_token_ttl_secs must be between 1 and 900 (15 minutes)".into());
+        }
+        if self.refresh_token_ttl_secs < self.access_token_ttl_secs {
+            problems.push("refresh_token_ttl_secs must not be shorter than access tokens".into());
+        }
+        if self.invitation_ttl_secs == 0 {
+            problems.push("invitation_ttl_secs must be positive".into());
+        }
+        if self.database_pool_size == 0 {
+            problems.push("database_pool_size must be at least 1".into());
+        }
+        if self.json_body_limit_bytes < 1024 {
+            problems.push("json_body_limit_bytes must be at least 1024".into());
+        }
+        if self.jwt_issuer.trim().is_empty() || self.jwt_audience.trim().is_empty() {
+            problems.push("jwt_issuer and jwt_audience must not be empty".into());
+        }
+        if self.env == Environment::Production {
+            if self.signing_keys.is_none() {
+                problems.push(
+                    "PLAZA_SIGNING_KEYS is required in production (make one with `plaza admin generate-keys`)"
+                        .into(),
+                );
+            }
+            if self.encryption_keys.is_none() {
+                problems.push(
+                    "PLAZA_ENCRYPTION_KEYS is required in production (make one with `plaza admin generate-keys`)"
+                        .into(),
+                );
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// The database URL in force: the configured one, or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => self
+                .data_dir
+                .join("plaza.db")
+                .to_string_lossy()
+                .into_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads from a TOML text and an empty environment.
+    fn load(toml: &str) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("plaza-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).map_err(|e| ConfigError::Invalid(vec![e.to_string()]))?;
+        let file = dir.join("plaza.toml");
+        std::fs::write(&file, toml).map_err(|e| ConfigError::Invalid(vec![e.to_string()]))?;
+        Config::load_from(&file, Env::prefixed("PLAZA_UNIT_TEST_UNSET_"))
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let config = Config::default();
+        assert!(config.validate().is_ok());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.database_url().ends_with("plaza.db"));
+        assert_eq!(config.signup, SignupPolicy::Closed);
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let config = load("signup = \"open\"\nlisten = \"127.0.0.1:9999\"\n");
+        assert!(config.is_ok_and(|c| c.signup == SignupPolicy::Open && c.listen.port() == 9999));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_the_key_named() {
+        let err = load("sigup = \"open\"\n").err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("sigup")));
+        let err = load("listen = \"not an address\"\n")
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("listen")));
+    }
+
+    #[test]
+    fn production_requires_explicit_keys() {
+        let err = load("env = \"production\"\n").err().map(|e| e.to_string());
+        assert!(err.is_some_and(
+            |e| e.contains("PLAZA_SIGNING_KEYS") && e.contains("PLAZA_ENCRYPTION_KEYS")
+        ));
+    }
+
+    #[test]
+    fn token_lifetimes_are_bounded() {
+        let config = Config {
+            access_token_ttl_secs: 3600,
+            ..Config::default()
+        };
+        assert!(config.validate().is_err());
+    }
+}

@@ -1,0 +1,34 @@
+//! Storage: one connection type over SQLite and PostgreSQL, a pool, and the
+//! queries each table needs.
+
+pub mod api_tokens;
+pub mod idempotency;
+pub mod invitations;
+pub mod memberships;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod users;
+pub mod workspaces;
+
+mod connection;
+mod migrations;
+
+pub use connection::{Backend, Db, DbConn, DbError};
+pub use migrations::run_pending as run_migrations;
+
+use chrono::{NaiveDateTime, Utc};
+
+/// The current time as stored in the database: UTC, microsecond precision
+/// (PostgreSQL keeps microseconds, so both backends round-trip the same value).
+pub fn now() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    chrono::SubsecRound::trunc_subsecs(now, 6)
+}
+
+/// Whether a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

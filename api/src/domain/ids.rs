@@ -1,0 +1,75 @@
+//! Typed identifiers, so an id of one kind cannot be passed as another.
+//!
+//! Every id is a UUIDv7: sortable by creation time, not guessable in order.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            utoipa::ToSchema,
+        )]
+        #[serde(transparent)]
+        #[schema(value_type = String, format = Uuid)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new, time-ordered id.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.as_hyphenated().fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::try_parse(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An account.
+    UserId
+);
+id_type!(
+    /// A workspace: one brand or client.
+    WorkspaceId
+);
+id_type!(
+    /// An invitation to join a workspace.
+    InvitationId
+);
+id_type!(
+    /// A workspace-scoped API token.
+    ApiTokenId
+);
+id_type!(
+    /// A stored refresh token.
+    RefreshTokenId
+);
+
+/// Parses an id read back from the database, where it was written by us.
+pub fn parse_stored<T: FromStr>(raw: &str) -> Result<T, anyhow::Error> {
+    raw.parse()
+        .map_err(|_| anyhow::anyhow!("stored id {raw:?} is not a valid id"))
+}

@@ -1,0 +1,76 @@
+//! The HTTP layer: one handler per operation, grouped by resource, and the
+//! route table that registers them all (and so documents them all).
+
+pub mod api_tokens;
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod idempotency;
+pub mod invitations;
+pub mod me;
+pub mod members;
+pub mod views;
+pub mod workspaces;
+
+use actix_web::{HttpResponse, web};
+use utoipa_actix_web::scope::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::ApiError;
+
+/// Every documented route. Registering a handler here is what puts it in
+/// `openapi.json`, so a served route cannot be missing from the spec.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope("/v1")
+                .service(auth::signup)
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::jwks)
+                .service(me::get_me)
+                .service(workspaces::create_workspace)
+                .service(workspaces::list_workspaces)
+                .service(workspaces::get_workspace)
+                .service(workspaces::update_workspace)
+                .service(workspaces::delete_workspace)
+                .service(members::list_members)
+                .service(members::get_member)
+                .service(members::update_member)
+                .service(members::delete_member)
+                .service(invitations::create_invitation)
+                .service(invitations::list_invitations)
+                .service(invitations::delete_invitation)
+                .service(invitations::accept_invitation)
+                .service(api_tokens::create_api_token)
+                .service(api_tokens::list_api_tokens)
+                .service(api_tokens::delete_api_token),
+        );
+}
+
+/// Extractor settings that turn actix's own errors into problem details.
+pub fn extractor_config(cfg: &mut web::ServiceConfig) {
+    // A path that does not parse (a malformed id, bad UTF-8) names nothing
+    // that exists: 404, as for any other unknown resource.
+    cfg.app_data(
+        web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("resource").into()),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into()),
+    );
+}
+
+/// The answer for a path no route serves.
+pub async fn route_not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::NotFound("route"))
+}
+
+/// `/docs` without the slash: the interactive docs live under `/docs/`.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}

@@ -1,0 +1,18 @@
+//! Plaza: a headless API for the people who run a brand's online community.
+//!
+//! Layers, outside in: [`http`] (thin handlers and extractors), [`auth`]
+//! (who is calling and what they may do), [`domain`] (pure rules), [`db`]
+//! (diesel over SQLite or PostgreSQL). [`startup`] wires them into a server;
+//! [`cli`] is the `plaza` command.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

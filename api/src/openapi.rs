@@ -1,0 +1,72 @@
+//! The OpenAPI document: the route table plus what utoipa cannot infer.
+
+use actix_web::App;
+use utoipa::openapi::OpenApi as Spec;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+/// The parts of the spec not attached to one operation.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Plaza API",
+        description = "A headless platform for the people who run a brand's online community. \
+            Authenticate with `Authorization: Bearer <token>`: an access token from \
+            `POST /v1/auth/login`, or a workspace API token. Errors are RFC 9457 problem \
+            details with a stable `code`. Lists are cursor-paginated. Updates take \
+            `If-Match`; creates take `Idempotency-Key`.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Sign-up, login, token refresh and logout"),
+        (name = "me", description = "The signed-in account"),
+        (name = "workspaces", description = "Workspaces: one per brand or client"),
+        (name = "members", description = "Who belongs to a workspace, in which role"),
+        (name = "invitations", description = "Inviting people into a workspace"),
+        (name = "api-tokens", description = "Workspace-scoped tokens for servers and scripts"),
+        (name = "system", description = "Health probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme every operation uses by default.
+#[derive(Debug)]
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, spec: &mut Spec) {
+        let components = spec.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or plzt_ API token")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The complete spec, as served at `/openapi.json` and printed by `plaza openapi`.
+pub fn spec() -> Spec {
+    let (_, spec) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::http::routes)
+        .split_for_parts();
+    spec
+}
+
+/// The spec as the pretty JSON committed in `openapi.json`.
+pub fn spec_json() -> anyhow::Result<String> {
+    let mut json = spec().to_pretty_json()?;
+    json.push('\n');
+    Ok(json)
+}

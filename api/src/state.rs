@@ -1,0 +1,38 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+
+use crate::auth::KeyRing;
+use crate::auth::jwt::TokenSettings;
+use crate::config::Config;
+use crate::db::Db;
+
+/// Shared, read-only server state (the database pool is internally shared).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Signing and encryption keys.
+    pub keys: Arc<KeyRing>,
+    /// The configuration the server started with.
+    pub config: Arc<Config>,
+    /// Issuer, audience and lifetime of access tokens.
+    pub tokens: Arc<TokenSettings>,
+}
+
+impl AppState {
+    /// Assembles the state from its parts.
+    pub fn new(db: Db, keys: KeyRing, config: Config) -> Self {
+        let tokens = TokenSettings {
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl_secs: config.access_token_ttl_secs,
+        };
+        Self {
+            db,
+            keys: Arc::new(keys),
+            config: Arc::new(config),
+            tokens: Arc::new(tokens),
+        }
+    }
+}
