@@ -90,6 +90,9 @@ pub enum ApiError {
     /// The resource does not exist, or is not visible to the caller (404).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// No route serves this method and path (404).
+    #[error("no operation is served at this method and path; see /openapi.json")]
+    NoRoute,
     /// The request conflicts with the current state (409).
     #[error("{detail}")]
     Conflict {
@@ -169,6 +172,7 @@ impl ApiError {
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. } => code,
             Self::NotFound(_) => "not_found",
+            Self::NoRoute => "route_not_found",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -184,7 +188,7 @@ impl ApiError {
             Self::BadRequest { .. } => "The request is malformed",
             Self::Unauthorized { .. } => "Authentication is required",
             Self::Forbidden { .. } => "Not allowed",
-            Self::NotFound(_) => "Not found",
+            Self::NotFound(_) | Self::NoRoute => "Not found",
             Self::Conflict { .. } => "Conflict with the current state",
             Self::PreconditionFailed => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Request body too large",
@@ -225,7 +229,7 @@ impl ResponseError for ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

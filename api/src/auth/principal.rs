@@ -130,14 +130,13 @@ impl Principal {
             .filter(|p| granted.as_ref().is_none_or(|g| g.contains(p)))
             .collect();
         if !permissions.contains(&permission) {
-            return Err(ApiError::forbidden(
-                "permission_denied",
-                format!(
-                    "your role ({}) does not allow {}",
-                    role.as_str(),
-                    serde_json::to_string(&permission).unwrap_or_default()
-                ),
-            ));
+            let name = serde_json::to_string(&permission).unwrap_or_default();
+            let detail = if role.allows(permission) {
+                format!("this API token is not granted {name}")
+            } else {
+                format!("your role ({}) does not allow {name}", role.as_str())
+            };
+            return Err(ApiError::forbidden("permission_denied", detail));
         }
         Ok(WorkspaceAccess {
             workspace_id,

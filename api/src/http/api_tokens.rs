@@ -107,10 +107,10 @@ pub async fn create_api_token(
     key: IdempotencyKey,
     body: Json<CreateApiToken>,
 ) -> ApiResult<HttpResponse> {
-    principal.user()?;
     let access = principal
         .access(&state, path.into_inner(), Permission::ApiTokensManage)
         .await?;
+    principal.user()?;
     let body = body.0;
     let mut errors = Vec::new();
     let name = Name::parse(&body.name).map_err(|m| errors.push(FieldError::new("name", m)));

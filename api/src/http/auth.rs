@@ -327,6 +327,7 @@ pub struct Jwk {
     security(()),
     responses(
         (status = 200, description = "The verification keys", body = Jwks),
+        (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/auth/jwks")]

@@ -65,7 +65,7 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
 
 /// The answer for a path no route serves.
 pub async fn route_not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::NotFound("route"))
+    actix_web::ResponseError::error_response(&ApiError::NoRoute)
 }
 
 /// `/docs` without the slash: the interactive docs live under `/docs/`.

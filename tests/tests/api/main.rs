@@ -1,0 +1,21 @@
+//! End-to-end tests of the HTTP API: the real server, a real database
+//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+mod api_tokens;
+mod auth;
+mod conventions;
+mod cross_workspace;
+mod invitations;
+mod jwt_attacks;
+mod members;
+mod openapi;
+mod roles;
+mod schema;
+mod workspaces;
