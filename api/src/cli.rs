@@ -115,6 +115,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let signup = config.signup;
     let database = redact(&config.database_url());
     let app = Application::build(config.clone(), keys).await?;
+    stop_on_signal(app.handle())?;
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
     tracing::info!(%url, %database, "plaza is listening");
     let mut out = std::io::stdout();
@@ -136,6 +137,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     out.flush()?;
     app.run_until_stopped().await?;
     tracing::info!("plaza stopped");
+    Ok(())
+}
+
+/// Stops the server gracefully on SIGTERM or SIGINT. The handlers are in
+/// place before the banner is printed, so a signal can never find the
+/// process without them.
+fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        actix_web::rt::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
+            }
+            tracing::info!("stopping: letting in-flight requests finish");
+            handle.stop(true).await;
+        });
+    }
+    #[cfg(not(unix))]
+    actix_web::rt::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            handle.stop(true).await;
+        }
+    });
     Ok(())
 }
 

@@ -139,8 +139,7 @@ impl Config {
     /// if present), then `PLAZA_*` variables, then `DATABASE_URL`.
     pub fn load() -> Result<Self, ConfigError> {
         let file = std::env::var_os("PLAZA_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("plaza.toml"));
+            .map_or_else(|| PathBuf::from("plaza.toml"), PathBuf::from);
         Self::load_from(&file, Env::prefixed("PLAZA_").ignore(&["config"]))
     }
 

@@ -102,6 +102,9 @@ impl Application {
                 .wrap(from_fn(telemetry::request_id))
         })
         .shutdown_timeout(grace)
+        // Signals are the caller's business (see `cli`): a library server in
+        // a test process must not react to the process's signals.
+        .disable_signals()
         .client_request_timeout(Duration::from_secs(30))
         .listen(listener)?
         .run();
@@ -127,8 +130,8 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGTERM and SIGINT stop it gracefully: in-flight
-    /// requests get `shutdown_grace_secs` to finish).
+    /// Serves until stopped through [`Application::handle`]; a graceful stop
+    /// gives in-flight requests `shutdown_grace_secs` to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -53,8 +53,7 @@ impl TestDatabase {
     /// The URL to give Plaza.
     pub fn url(&self) -> &str {
         match self {
-            Self::Sqlite(url) => url,
-            Self::Postgres { url, .. } => url,
+            Self::Sqlite(url) | Self::Postgres { url, .. } => url,
         }
     }
 }

@@ -32,7 +32,7 @@ pub struct Created {
 impl Created {
     /// A `201 Created` with `Location`.
     pub fn new(body: impl Serialize, location: String) -> ApiResult<Self> {
-        Self::with_status(StatusCode::CREATED, body).map(|c| c.header(header::LOCATION, location))
+        Self::with_status(StatusCode::CREATED, body).map(|c| c.header(&header::LOCATION, location))
     }
 
     /// Any success status with a JSON body.
@@ -45,7 +45,7 @@ impl Created {
     }
 
     /// Adds a header to replay with the response.
-    pub fn header(mut self, name: HeaderName, value: String) -> Self {
+    pub fn header(mut self, name: &HeaderName, value: String) -> Self {
         self.headers.insert(name.as_str().to_owned(), value);
         self
     }

@@ -111,7 +111,7 @@ pub async fn create_workspace(
         let location = format!("/v1/workspaces/{}", row.id);
         let tag = etag(row.version);
         Created::new(Workspace::from_row(row, Role::Owner)?, location)
-            .map(|c| c.header(header::ETAG, tag))
+            .map(|c| c.header(&header::ETAG, tag))
     })
     .await
 }
