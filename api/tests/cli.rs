@@ -21,7 +21,8 @@ struct Folder(PathBuf);
 
 impl Folder {
     fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("plaza-cli-{}", uuid::Uuid::now_v7().simple()));
+        let path =
+            std::env::temp_dir().join(format!("plaza-cli-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
     }
@@ -44,7 +45,11 @@ fn plaza(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running `plaza serve`, killed on drop if the test did not stop it.
@@ -75,7 +80,10 @@ impl Server {
                 break;
             }
         }
-        assert!(banner.iter().any(|l| l.contains("listening")), "no banner: {banner:?}");
+        assert!(
+            banner.iter().any(|l| l.contains("listening")),
+            "no banner: {banner:?}"
+        );
         Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -116,15 +124,26 @@ fn openapi_prints_the_committed_spec() {
     let folder = Folder::new();
     let output = plaza(&folder.0, &["openapi"], &[]).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.json")).unwrap();
-    assert!(output.stdout == committed, "openapi.json is stale: run `cargo run --bin plaza -- openapi > openapi.json`");
+    let committed =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.json")).unwrap();
+    assert!(
+        output.stdout == committed,
+        "openapi.json is stale: run `cargo run --bin plaza -- openapi > openapi.json`"
+    );
 }
 
 #[test]
 fn serve_with_nothing_configured_runs_on_embedded_sqlite() {
     let folder = Folder::new();
     let mut server = Server::start(&folder.0, &[]);
-    assert!(server.banner.iter().any(|l| l.contains("plaza admin create-user")), "{:?}", server.banner);
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|l| l.contains("plaza admin create-user")),
+        "{:?}",
+        server.banner
+    );
 
     let health = reqwest::blocking::get(format!("{}/readyz", server.url)).unwrap();
     assert_eq!(health.status(), 200);
@@ -139,43 +158,90 @@ fn serve_with_nothing_configured_runs_on_embedded_sqlite() {
         #[diesel(sql_type = diesel::sql_types::Text)]
         journal_mode: String,
     }
-    let mode: Vec<Mode> = diesel::sql_query("PRAGMA journal_mode").load(&mut db).unwrap();
+    let mode: Vec<Mode> = diesel::sql_query("PRAGMA journal_mode")
+        .load(&mut db)
+        .unwrap();
     assert_eq!(mode[0].journal_mode, "wal");
 
     let status = server.terminate();
-    assert!(status.success(), "SIGTERM should stop plaza cleanly: {status}");
+    assert!(
+        status.success(),
+        "SIGTERM should stop plaza cleanly: {status}"
+    );
 
     // A second start reuses the keys it generated.
     let _again = Server::start(&folder.0, &[]);
-    assert_eq!(std::fs::read_to_string(data.join("keys.toml")).unwrap(), keys);
+    assert_eq!(
+        std::fs::read_to_string(data.join("keys.toml")).unwrap(),
+        keys
+    );
 }
 
 #[test]
 fn create_user_makes_an_instance_admin_who_can_sign_in() {
     let folder = Folder::new();
-    let mut child = plaza(&folder.0, &["admin", "create-user", "--email", "Root@Example.com", "--admin", "--password-stdin"], &[])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let mut child = plaza(
+        &folder.0,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "Root@Example.com",
+            "--admin",
+            "--password-stdin",
+        ],
+        &[],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long admin passphrase\n")
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a long admin passphrase\n").unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("instance admin"));
 
-    let again = plaza(&folder.0, &["admin", "create-user", "--email", "root@example.com"], &[]).output().unwrap();
+    let again = plaza(
+        &folder.0,
+        &["admin", "create-user", "--email", "root@example.com"],
+        &[],
+    )
+    .output()
+    .unwrap();
     assert!(!again.status.success());
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
 
     // Without --password-stdin a password is generated and shown once.
-    let generated = plaza(&folder.0, &["admin", "create-user", "--email", "cm@example.com"], &[]).output().unwrap();
+    let generated = plaza(
+        &folder.0,
+        &["admin", "create-user", "--email", "cm@example.com"],
+        &[],
+    )
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&generated.stdout);
-    let password = stdout.lines().find_map(|l| l.strip_prefix("Password (shown once): ")).unwrap().to_owned();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password (shown once): "))
+        .unwrap()
+        .to_owned();
 
     let server = Server::start(&folder.0, &[]);
     let client = reqwest::blocking::Client::new();
-    for (email, password, admin) in [("root@example.com", "a long admin passphrase", true), ("cm@example.com", password.as_str(), false)] {
+    for (email, password, admin) in [
+        ("root@example.com", "a long admin passphrase", true),
+        ("cm@example.com", password.as_str(), false),
+    ] {
         let tokens: serde_json::Value = client
             .post(format!("{}/v1/auth/login", server.url))
             .json(&serde_json::json!({"email": email, "password": password}))
@@ -197,17 +263,24 @@ fn create_user_makes_an_instance_admin_who_can_sign_in() {
 #[test]
 fn production_refuses_to_start_without_explicit_keys() {
     let folder = Folder::new();
-    let output = plaza(&folder.0, &["serve"], &[("PLAZA_ENV", "production")]).output().unwrap();
+    let output = plaza(&folder.0, &["serve"], &[("PLAZA_ENV", "production")])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let err = stderr(&output);
-    assert!(err.contains("PLAZA_SIGNING_KEYS") && err.contains("PLAZA_ENCRYPTION_KEYS"), "{err}");
+    assert!(
+        err.contains("PLAZA_SIGNING_KEYS") && err.contains("PLAZA_ENCRYPTION_KEYS"),
+        "{err}"
+    );
     assert!(!folder.0.join("plaza-data").exists(), "nothing was created");
 }
 
 #[test]
 fn generated_keys_start_a_production_server() {
     let folder = Folder::new();
-    let output = plaza(&folder.0, &["admin", "generate-keys"], &[]).output().unwrap();
+    let output = plaza(&folder.0, &["admin", "generate-keys"], &[])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let value = |name: &str| {
         text.lines()
@@ -218,9 +291,16 @@ fn generated_keys_start_a_production_server() {
     let (signing, encryption) = (value("PLAZA_SIGNING_KEYS"), value("PLAZA_ENCRYPTION_KEYS"));
     let mut server = Server::start(
         &folder.0,
-        &[("PLAZA_ENV", "production"), ("PLAZA_SIGNING_KEYS", &signing), ("PLAZA_ENCRYPTION_KEYS", &encryption)],
+        &[
+            ("PLAZA_ENV", "production"),
+            ("PLAZA_SIGNING_KEYS", &signing),
+            ("PLAZA_ENCRYPTION_KEYS", &encryption),
+        ],
     );
-    assert!(!folder.0.join("plaza-data/keys.toml").exists(), "explicit keys are not written to disk");
+    assert!(
+        !folder.0.join("plaza-data/keys.toml").exists(),
+        "explicit keys are not written to disk"
+    );
     assert!(server.terminate().success());
 }
 
@@ -230,7 +310,10 @@ fn bad_settings_are_refused_with_their_names() {
     for (vars, expected) in [
         (vec![("PLAZA_SIGNUPP", "open")], "signupp"),
         (vec![("PLAZA_LISTEN", "everywhere")], "listen"),
-        (vec![("PLAZA_ACCESS_TOKEN_TTL_SECS", "86400")], "access_token_ttl_secs"),
+        (
+            vec![("PLAZA_ACCESS_TOKEN_TTL_SECS", "86400")],
+            "access_token_ttl_secs",
+        ),
         (vec![("PLAZA_SIGNUP", "sometimes")], "signup"),
     ] {
         let output = plaza(&folder.0, &["serve"], &vars).output().unwrap();
@@ -238,7 +321,11 @@ fn bad_settings_are_refused_with_their_names() {
         let err = stderr(&output).to_lowercase();
         assert!(err.contains(expected), "{vars:?}: {err}");
     }
-    std::fs::write(folder.0.join("plaza.toml"), "signup = \"open\"\nlisten = 42\n").unwrap();
+    std::fs::write(
+        folder.0.join("plaza.toml"),
+        "signup = \"open\"\nlisten = 42\n",
+    )
+    .unwrap();
     let output = plaza(&folder.0, &["migrate"], &[]).output().unwrap();
     assert!(!output.status.success());
     assert!(stderr(&output).contains("listen"), "{}", stderr(&output));
