@@ -132,6 +132,12 @@ fn openapi_prints_the_committed_spec() {
     );
 }
 
+#[derive(diesel::QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+}
+
 #[test]
 fn serve_with_nothing_configured_runs_on_embedded_sqlite() {
     let folder = Folder::new();
@@ -153,12 +159,7 @@ fn serve_with_nothing_configured_runs_on_embedded_sqlite() {
     assert!(keys.contains("signing_keys") && keys.contains("encryption_keys"));
 
     let mut db = SqliteConnection::establish(data.join("plaza.db").to_str().unwrap()).unwrap();
-    #[derive(diesel::QueryableByName)]
-    struct Mode {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        journal_mode: String,
-    }
-    let mode: Vec<Mode> = diesel::sql_query("PRAGMA journal_mode")
+    let mode: Vec<JournalMode> = diesel::sql_query("PRAGMA journal_mode")
         .load(&mut db)
         .unwrap();
     assert_eq!(mode[0].journal_mode, "wal");
