@@ -1,0 +1,161 @@
+//! The platform's JSON API: its wire types and one method per endpoint.
+//!
+//! | endpoint | answer |
+//! | --- | --- |
+//! | `GET /api/me` | `{"id", "handle", "name"?, "followers_count"?}` |
+//! | `POST /api/posts` `{"text", "reply_to"?}` + `Idempotency-Key` | `{"id", "url"?}` |
+//! | `DELETE /api/posts/{id}` | `204` |
+//! | `GET /api/mentions?cursor=&limit=` | `{"items": [mention], "next_cursor"?}` |
+//!
+//! Every call carries `Authorization: Bearer <access_token>`.
+
+use plaza_sdk::http::{Request, Response, encode_component};
+use plaza_sdk::{Author, Channel, Item, ItemKind, Page, PluginError, Published, credentials};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+
+/// The credential holding the API's bearer token.
+pub const ACCESS_TOKEN: &str = "access_token";
+
+/// The connected account, as `GET /api/me` returns it.
+#[derive(Debug, Deserialize)]
+pub struct Account {
+    /// The platform's id of the account.
+    pub id: String,
+    /// The handle people type.
+    pub handle: String,
+    /// The display name.
+    pub name: Option<String>,
+    /// Follower count.
+    pub followers_count: Option<u64>,
+}
+
+impl From<Account> for Author {
+    fn from(account: Account) -> Self {
+        Author {
+            remote_id: account.id,
+            handle: account.handle,
+            display_name: account.name,
+            followers: account.followers_count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct NewPost<'a> {
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CreatedPost {
+    id: String,
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Mention {
+    id: String,
+    author: Account,
+    text: String,
+    created_at: String,
+    thread_id: Option<String>,
+    in_reply_to: Option<String>,
+    post_id: Option<String>,
+    lang: Option<String>,
+    url: Option<String>,
+}
+
+impl From<Mention> for Item {
+    fn from(mention: Mention) -> Self {
+        Item {
+            remote_id: mention.id,
+            kind: ItemKind::Mention,
+            thread_id: mention.thread_id,
+            parent_id: mention.in_reply_to,
+            post_id: mention.post_id,
+            author: mention.author.into(),
+            text: mention.text,
+            lang: mention.lang,
+            created_at: mention.created_at,
+            url: mention.url,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Mentions {
+    items: Vec<Mention>,
+    next_cursor: Option<String>,
+}
+
+/// A client for one channel: its configuration and its token.
+#[derive(Debug)]
+pub struct Api {
+    config: Config,
+    token: String,
+}
+
+impl Api {
+    /// A client for the channel; a missing token is `Unauthorized`.
+    pub fn connect(channel: &Channel) -> Result<Self, PluginError> {
+        let config = Config::parse(&channel.config)?;
+        let token = credentials::require(ACCESS_TOKEN)?;
+        Ok(Self { config, token })
+    }
+
+    /// `GET /api/me`.
+    pub fn me(&self) -> Result<Account, PluginError> {
+        self.send(Request::get(self.config.url("/api/me")))?.json()
+    }
+
+    /// `POST /api/posts`, sending the idempotency key so a retried publish
+    /// does not post twice.
+    pub fn create_post(
+        &self,
+        text: &str,
+        reply_to: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Published, PluginError> {
+        let mut request =
+            Request::post(self.config.url("/api/posts")).json(&NewPost { text, reply_to })?;
+        if !idempotency_key.is_empty() {
+            request = request.header("Idempotency-Key", idempotency_key);
+        }
+        let created: CreatedPost = self.send(request)?.json()?;
+        Ok(Published {
+            remote_id: created.id,
+            url: created.url,
+        })
+    }
+
+    /// `DELETE /api/posts/{id}`.
+    pub fn delete_post(&self, remote_id: &str) -> Result<(), PluginError> {
+        let path = format!("/api/posts/{}", encode_component(remote_id));
+        self.send(Request::delete(self.config.url(&path)))?;
+        Ok(())
+    }
+
+    /// `GET /api/mentions`, newest first.
+    pub fn mentions(&self, cursor: Option<&str>, limit: u32) -> Result<Page, PluginError> {
+        let mut request = Request::get(self.config.url("/api/mentions"));
+        if let Some(cursor) = cursor {
+            request = request.query("cursor", cursor);
+        }
+        let page: Mentions = self.send(request.query("limit", limit))?.json()?;
+        Ok(Page {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    fn send(&self, request: Request) -> Result<Response, PluginError> {
+        let response = request
+            .bearer(&self.token)
+            .header("Accept", "application/json")
+            .send()?;
+        response.error_for_status()
+    }
+}

@@ -1,0 +1,320 @@
+//! The template's logic, run natively against the SDK's test host.
+
+use plaza_sdk::http::Response;
+use plaza_sdk::testing::TestHost;
+use plaza_sdk::{Capabilities, Channel, ItemKind, Metric, Plugin, PluginError, Post};
+use serde_json::{Value, json};
+
+use super::Template;
+
+const BASE: &str = "https://social.example.com";
+
+fn channel() -> Channel {
+    Channel::with_config("ch-1", &json!({ "base_url": format!("{BASE}/") }))
+}
+
+/// A host with a token, as for a connected channel.
+fn connected() -> TestHost {
+    let host = TestHost::new();
+    host.credential("access_token", "t0ken");
+    host
+}
+
+fn me() -> Value {
+    json!({ "id": "42", "handle": "acme", "name": "Acme Coffee", "followers_count": 1200 })
+}
+
+#[test]
+fn describe_declares_what_the_plugin_does() {
+    let manifest = Template::describe();
+    assert_eq!(manifest.id, "template");
+    assert_eq!(manifest.contract, plaza_sdk::CONTRACT_VERSION);
+    assert_eq!(manifest.allowed_hosts, ["{config.base_url}"]);
+    assert!(
+        manifest.capabilities.contains(
+            Capabilities::PUBLISH | Capabilities::MENTIONS | Capabilities::ACCOUNT_METRICS
+        )
+    );
+    assert!(!manifest.capabilities.contains(Capabilities::OAUTH2));
+    let schema: Value = serde_json::from_str(&manifest.config_schema).unwrap();
+    assert_eq!(schema["required"], json!(["base_url"]));
+    assert_eq!(schema["properties"]["base_url"]["type"], "string");
+}
+
+#[test]
+fn validate_config_checks_the_base_url() {
+    assert_eq!(
+        Template::validate_config(r#"{"base_url": "https://social.example.com"}"#),
+        Ok(())
+    );
+    assert!(matches!(
+        Template::validate_config(r#"{"base_url": "http://social.example.com"}"#),
+        Err(PluginError::Invalid(_))
+    ));
+}
+
+#[test]
+fn check_credentials_answers_the_account() {
+    let host = connected();
+    host.on(
+        "GET",
+        &format!("{BASE}/api/me"),
+        Response::json_body(200, &me()),
+    );
+
+    let author = Template::check_credentials(&channel()).unwrap();
+
+    assert_eq!(author.remote_id, "42");
+    assert_eq!(author.handle, "acme");
+    assert_eq!(author.display_name.as_deref(), Some("Acme Coffee"));
+    assert_eq!(author.followers, Some(1200));
+    let request = host.last_request().unwrap();
+    assert_eq!(request.header_value("authorization"), Some("Bearer t0ken"));
+}
+
+#[test]
+fn publish_posts_the_text_with_the_idempotency_key() {
+    let host = connected();
+    host.on(
+        "POST",
+        &format!("{BASE}/api/posts"),
+        Response::json_body(201, &json!({ "id": "p1", "url": format!("{BASE}/p/p1") })),
+    );
+
+    let published = Template::publish(
+        &channel(),
+        Post::new("Hello, world").idempotency_key("key-1"),
+    )
+    .unwrap();
+
+    assert_eq!(published.remote_id, "p1");
+    assert_eq!(
+        published.url.as_deref(),
+        Some("https://social.example.com/p/p1")
+    );
+    let request = host.last_request().unwrap();
+    assert_eq!(request.method(), "POST");
+    assert_eq!(request.header_value("idempotency-key"), Some("key-1"));
+    assert_eq!(
+        request.header_value("content-type"),
+        Some("application/json")
+    );
+    assert_eq!(request.body_json(), Some(json!({ "text": "Hello, world" })));
+    assert!(host.logs().iter().any(|line| line.message.contains("p1")));
+}
+
+#[test]
+fn publish_of_a_thread_part_and_reply_name_the_answered_post() {
+    let host = connected();
+    host.on(
+        "POST",
+        &format!("{BASE}/api/posts"),
+        Response::json_body(201, &json!({ "id": "p2" })),
+    );
+
+    let part = Template::publish(&channel(), Post::new("2/2").reply_to("p1")).unwrap();
+    let reply =
+        Template::reply(&channel(), "m9", Post::new("Thanks!").idempotency_key("k")).unwrap();
+
+    assert_eq!(part.url, None);
+    assert_eq!(reply.remote_id, "p2");
+    let requests = host.requests();
+    assert_eq!(
+        requests[0].body_json(),
+        Some(json!({ "text": "2/2", "reply_to": "p1" }))
+    );
+    assert_eq!(requests[0].header_value("idempotency-key"), None);
+    assert_eq!(
+        requests[1].body_json(),
+        Some(json!({ "text": "Thanks!", "reply_to": "m9" }))
+    );
+}
+
+#[test]
+fn delete_post_encodes_the_id_and_maps_404() {
+    let host = connected();
+    host.on(
+        "DELETE",
+        &format!("{BASE}/api/posts/p%2F1"),
+        Response::new(204),
+    )
+    .on(
+        "DELETE",
+        &format!("{BASE}/api/posts/gone"),
+        Response::new(404),
+    );
+
+    assert_eq!(Template::delete_post(&channel(), "p/1"), Ok(()));
+    assert_eq!(
+        Template::delete_post(&channel(), "gone"),
+        Err(PluginError::NotFound)
+    );
+}
+
+#[test]
+fn fetch_mentions_reads_a_page() {
+    let host = connected();
+    host.on(
+        "GET",
+        &format!("{BASE}/api/mentions?cursor=c%201&limit=20"),
+        Response::json_body(
+            200,
+            &json!({
+                "items": [{
+                    "id": "m1",
+                    "author": { "id": "7", "handle": "ada" },
+                    "text": "@acme love it",
+                    "created_at": "2024-05-01T10:00:00Z",
+                    "thread_id": "t1",
+                    "url": format!("{BASE}/m/m1")
+                }],
+                "next_cursor": "c2"
+            }),
+        ),
+    );
+
+    let page = Template::fetch_mentions(&channel(), Some("c 1"), 20).unwrap();
+
+    assert_eq!(page.next_cursor.as_deref(), Some("c2"));
+    let [item] = page.items.as_slice() else {
+        panic!("expected one item, got {:?}", page.items);
+    };
+    assert_eq!(item.kind, ItemKind::Mention);
+    assert_eq!(item.remote_id, "m1");
+    assert_eq!(item.author.handle, "ada");
+    assert_eq!(item.thread_id.as_deref(), Some("t1"));
+    assert_eq!(item.created_at, "2024-05-01T10:00:00Z");
+}
+
+#[test]
+fn fetch_mentions_without_cursor_clamps_the_limit() {
+    let host = connected();
+    host.push(Response::json_body(200, &json!({ "items": [] })));
+
+    let page = Template::fetch_mentions(&channel(), None, 5_000).unwrap();
+
+    assert!(page.items.is_empty());
+    assert_eq!(page.next_cursor, None);
+    assert_eq!(
+        host.last_request().unwrap().url(),
+        format!("{BASE}/api/mentions?limit=100")
+    );
+}
+
+#[test]
+fn account_metrics_reports_followers() {
+    let host = connected();
+    host.on(
+        "GET",
+        &format!("{BASE}/api/me"),
+        Response::json_body(200, &me()),
+    );
+
+    let metrics = Template::account_metrics(&channel()).unwrap();
+
+    assert_eq!(metrics, [Metric::followers(1200)]);
+}
+
+#[test]
+fn unauthorized_answers_carry_the_platform_message() {
+    let host = connected();
+    host.push(Response::json_body(
+        401,
+        &json!({ "error": "token expired" }),
+    ));
+
+    assert_eq!(
+        Template::check_credentials(&channel()),
+        Err(PluginError::Unauthorized("token expired".into()))
+    );
+}
+
+#[test]
+fn rate_limits_carry_retry_after() {
+    let host = connected();
+    host.push(
+        Response::json_body(429, &json!({ "error": "slow down" })).with_header("Retry-After", "30"),
+    );
+
+    assert_eq!(
+        Template::publish(&channel(), Post::new("hi")),
+        Err(PluginError::RateLimited(Some(30)))
+    );
+}
+
+#[test]
+fn server_errors_are_transient() {
+    let host = connected();
+    host.push(Response::text_body(500, "upstream exploded"));
+
+    let error = Template::publish(&channel(), Post::new("hi")).unwrap_err();
+
+    assert_eq!(
+        error,
+        PluginError::Transient("HTTP 500: upstream exploded".into())
+    );
+    assert!(error.is_retryable());
+}
+
+#[test]
+fn other_client_errors_are_invalid_with_the_reason() {
+    let host = connected();
+    host.push(Response::json_body(
+        422,
+        &json!({ "message": "text is too long" }),
+    ));
+
+    assert_eq!(
+        Template::publish(&channel(), Post::new("hi")),
+        Err(PluginError::Invalid("text is too long".into()))
+    );
+}
+
+#[test]
+fn unexpected_bodies_are_transient() {
+    let host = connected();
+    host.push(Response::text_body(200, "<html>maintenance</html>"));
+
+    assert!(matches!(
+        Template::check_credentials(&channel()),
+        Err(PluginError::Transient(_))
+    ));
+}
+
+#[test]
+fn a_missing_token_is_unauthorized_and_sends_nothing() {
+    let host = TestHost::new();
+
+    assert_eq!(
+        Template::publish(&channel(), Post::new("hi")),
+        Err(PluginError::Unauthorized(
+            "missing credential access_token".into()
+        ))
+    );
+    assert!(host.requests().is_empty());
+}
+
+#[test]
+fn a_bad_configuration_is_invalid_and_sends_nothing() {
+    let host = connected();
+    let channel = Channel::new("ch-1", r#"{"base_url": "ftp://social.example.com"}"#);
+
+    assert!(matches!(
+        Template::fetch_mentions(&channel, None, 10),
+        Err(PluginError::Invalid(_))
+    ));
+    assert!(host.requests().is_empty());
+}
+
+#[test]
+fn unsupported_functions_say_so() {
+    let _host = connected();
+    assert_eq!(
+        Template::search(&channel(), "coffee", None, 10),
+        Err(PluginError::Unsupported)
+    );
+    assert_eq!(
+        Template::oauth_refresh(&channel()),
+        Err(PluginError::Unsupported)
+    );
+}
