@@ -98,6 +98,26 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// A folder of plugin `.wasm` files to load at start-up.
+    pub plugins_dir: Option<PathBuf>,
+    /// Most memory one plugin call may use, in bytes.
+    pub plugin_memory_limit_bytes: usize,
+    /// CPU time one plugin call may use, in milliseconds.
+    pub plugin_cpu_budget_ms: u64,
+    /// Wall-clock time one plugin call may take, in seconds.
+    pub plugin_call_timeout_secs: u64,
+    /// Plugin calls running at once.
+    pub plugin_concurrency: usize,
+    /// Pre-allocate plugin instances (faster calls, memory reserved up front).
+    pub plugin_pooling: bool,
+    /// Hosts plugins may reach (patterns: `*`, `example.com`, `*.example.com`),
+    /// on top of what each plugin's manifest declares.
+    pub plugin_allowed_hosts: Vec<String>,
+    /// Hosts plugins may reach over plain http and on private addresses
+    /// (for labs and tests; empty in production).
+    pub plugin_insecure_hosts: Vec<String>,
+    /// Largest plugin upload, in bytes.
+    pub plugin_upload_limit_bytes: usize,
 }
 
 impl Default for Config {
@@ -119,6 +139,15 @@ impl Default for Config {
             encryption_keys: None,
             log_format: LogFormat::Text,
             shutdown_grace_secs: 30,
+            plugins_dir: None,
+            plugin_memory_limit_bytes: 64 * 1024 * 1024,
+            plugin_cpu_budget_ms: 2_000,
+            plugin_call_timeout_secs: 30,
+            plugin_concurrency: 16,
+            plugin_pooling: true,
+            plugin_allowed_hosts: vec!["*".to_owned()],
+            plugin_insecure_hosts: Vec::new(),
+            plugin_upload_limit_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -180,7 +209,21 @@ impl Config {
         if self.jwt_issuer.trim().is_empty() || self.jwt_audience.trim().is_empty() {
             problems.push("jwt_issuer and jwt_audience must not be empty".into());
         }
+        if self.plugin_memory_limit_bytes < 1024 * 1024 || self.plugin_memory_limit_bytes > 4 << 30
+        {
+            problems.push("plugin_memory_limit_bytes must be between 1 MiB and 4 GiB".into());
+        }
+        if self.plugin_cpu_budget_ms == 0 || self.plugin_call_timeout_secs == 0 {
+            problems
+                .push("plugin_cpu_budget_ms and plugin_call_timeout_secs must be positive".into());
+        }
+        if self.plugin_concurrency == 0 || self.plugin_concurrency > 1024 {
+            problems.push("plugin_concurrency must be between 1 and 1024".into());
+        }
         if self.env == Environment::Production {
+            if !self.plugin_insecure_hosts.is_empty() {
+                problems.push("plugin_insecure_hosts must be empty in production".into());
+            }
             if self.signing_keys.is_none() {
                 problems.push(
                     "PLAZA_SIGNING_KEYS is required in production (make one with `plaza admin generate-keys`)"

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod plugins;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -73,9 +73,11 @@ impl Application {
     /// Opens the database, binds the listener and builds the server.
     pub async fn build(config: Config, keys: KeyRing) -> anyhow::Result<Self> {
         let db = open_database(&config).await?;
+        let plugins =
+            crate::plugins::load_registry(&config, crate::plugins::settings_for(&config)).await?;
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        Self::with_listener(AppState::new(db, keys, config), listener)
+        Self::with_listener(AppState::new(db, keys, config, plugins), listener)
     }
 
     /// Builds the server on an already bound listener and open database.

@@ -6,6 +6,7 @@ use crate::auth::KeyRing;
 use crate::auth::jwt::TokenSettings;
 use crate::config::Config;
 use crate::db::Db;
+use crate::plugins::PluginRegistry;
 
 /// Shared, read-only server state (the database pool is internally shared).
 #[derive(Debug, Clone)]
@@ -18,11 +19,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Issuer, audience and lifetime of access tokens.
     pub tokens: Arc<TokenSettings>,
+    /// The loaded platform plugins.
+    pub plugins: Arc<PluginRegistry>,
 }
 
 impl AppState {
     /// Assembles the state from its parts.
-    pub fn new(db: Db, keys: KeyRing, config: Config) -> Self {
+    pub fn new(db: Db, keys: KeyRing, config: Config, plugins: PluginRegistry) -> Self {
         let tokens = TokenSettings {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
@@ -33,6 +36,7 @@ impl AppState {
             keys: Arc::new(keys),
             config: Arc::new(config),
             tokens: Arc::new(tokens),
+            plugins: Arc::new(plugins),
         }
     }
 }

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use actix_web::dev::ServerHandle;
 use plaza_api::auth::KeyRing;
 use plaza_api::config::{Config, SignupPolicy};
+use plaza_api::plugins::RuntimeSettings;
 use plaza_api::startup::{Application, open_database};
 use plaza_api::state::AppState;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -96,13 +97,22 @@ impl TestApp {
             database_pool_size: 4,
             signup: SignupPolicy::Open,
             shutdown_grace_secs: 1,
+            plugin_concurrency: 4,
             ..Config::default()
         };
         adjust(&mut config);
         let keys = KeyRing::generate().expect("keys");
         let db = open_database(&config).await.expect("database");
+        // Compiled plugins are cached across tests: the key is the wasm's hash.
+        let settings = RuntimeSettings {
+            cache_dir: Some(std::env::temp_dir().join("plaza-test-plugin-cache")),
+            ..plaza_api::plugins::settings_for(&config)
+        };
+        let plugins = plaza_api::plugins::load_registry(&config, settings)
+            .await
+            .expect("plugins");
         let listener = TcpListener::bind(config.listen).expect("bind");
-        let app = Application::with_listener(AppState::new(db, keys, config), listener)
+        let app = Application::with_listener(AppState::new(db, keys, config, plugins), listener)
             .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();

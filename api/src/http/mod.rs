@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod plugins;
 pub mod views;
 pub mod workspaces;
 
@@ -46,7 +47,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(invitations::accept_invitation)
                 .service(api_tokens::create_api_token)
                 .service(api_tokens::list_api_tokens)
-                .service(api_tokens::delete_api_token),
+                .service(api_tokens::delete_api_token)
+                .service(plugins::list_plugins)
+                .service(plugins::upload_plugin)
+                .service(plugins::get_plugin)
+                .service(plugins::enable_plugin)
+                .service(plugins::disable_plugin),
         );
 }
 

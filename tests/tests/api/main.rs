@@ -16,6 +16,7 @@ mod invitations;
 mod jwt_attacks;
 mod members;
 mod openapi;
+mod plugins;
 mod roles;
 mod schema;
 mod workspaces;
