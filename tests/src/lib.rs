@@ -111,6 +111,9 @@ impl TestApp {
         let plugins = plaza_api::plugins::load_registry(&config, settings)
             .await
             .expect("plugins");
+        plaza_api::plugins::apply_saved_states(&db, &plugins)
+            .await
+            .expect("saved plugin states");
         let listener = TcpListener::bind(config.listen).expect("bind");
         let app = Application::with_listener(AppState::new(db, keys, config, plugins), listener)
             .expect("build app");

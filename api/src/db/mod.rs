@@ -2,6 +2,7 @@
 //! queries each table needs.
 
 pub mod api_tokens;
+pub mod disabled_plugins;
 pub mod idempotency;
 pub mod invitations;
 pub mod memberships;

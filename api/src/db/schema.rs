@@ -91,6 +91,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disabled_plugins (plugin_id) {
+        plugin_id -> Text,
+        disabled_by -> Nullable<Text>,
+        disabled_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
@@ -105,4 +113,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     api_tokens,
     idempotency_keys,
+    disabled_plugins,
 );

@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
+use crate::db::disabled_plugins;
 use crate::db::users::{INSTANCE_ADMIN, UserRow};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Page, PageParams, Paginated};
@@ -220,6 +221,19 @@ async fn set_enabled(
     enabled: bool,
 ) -> ApiResult<web::Json<PluginView>> {
     require_instance_admin(state, principal).await?;
+    state.plugins.get(id).ok_or(ApiError::NotFound("plugin"))?;
+    let (plugin_id, by) = (id.to_owned(), principal.user()?.to_string());
+    state
+        .db
+        .write(move |conn| {
+            if enabled {
+                disabled_plugins::enable(conn, &plugin_id).map(drop)
+            } else {
+                disabled_plugins::disable(conn, &plugin_id, &by)
+            }
+            .map_err(ApiError::from)
+        })
+        .await?;
     let plugin = state
         .plugins
         .set_enabled(id, enabled)

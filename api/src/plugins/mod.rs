@@ -61,3 +61,17 @@ pub async fn load_registry(
     }
     Ok(registry)
 }
+
+/// Disables the plugins an administrator disabled before the last restart.
+pub async fn apply_saved_states(
+    db: &crate::db::Db,
+    registry: &PluginRegistry,
+) -> anyhow::Result<()> {
+    let disabled = db
+        .read(|conn| crate::db::disabled_plugins::list(conn).map_err(crate::db::DbError::from))
+        .await?;
+    for id in disabled {
+        registry.set_enabled(&id, false);
+    }
+    Ok(())
+}

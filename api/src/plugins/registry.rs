@@ -74,6 +74,11 @@ pub struct PluginHealth {
 }
 
 impl LoadedPlugin {
+    /// The linked component, ready to instantiate.
+    pub fn prepared(&self) -> &PluginPre<CallState> {
+        &self.pre
+    }
+
     /// Whether workspaces may use it.
     pub fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Relaxed)

@@ -144,7 +144,8 @@ impl PluginRuntime {
                 .total_memories(slots * 2)
                 .total_tables(slots * 8)
                 .max_memory_size(settings.memory_bytes)
-                .linear_memory_keep_resident(64 * 1024);
+                .linear_memory_keep_resident(2 << 20)
+                .table_keep_resident(64 << 10);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config)?;
@@ -235,39 +236,16 @@ impl PluginRuntime {
             .acquire_owned()
             .await
             .map_err(|_| CallError::Host("the plugin pool is closed".into()))?;
-        let hosts = super::egress::expand_hosts(declared_hosts, &context.config);
-        let egress = Egress::new(
-            Arc::clone(&self.egress),
-            hosts,
+        let call = self.prepare_call(
+            plugin_id,
+            pre,
+            declared_hosts,
+            context,
             tokio::runtime::Handle::current(),
         );
-        let scope = context
-            .channel_id
-            .map(|channel| (Arc::clone(&self.kv), format!("{plugin_id}/{channel}")));
-        let state = CallState::new(
-            plugin_id,
-            self.settings.memory_bytes,
-            egress,
-            context.credentials,
-            scope,
-        );
-        let engine = self.engine.clone();
-        let pre = pre.clone();
-        let ticks = u64::try_from(self.settings.cpu_budget.as_millis() / EPOCH_TICK.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let cpu_ms = u64::try_from(self.settings.cpu_budget.as_millis()).unwrap_or(u64::MAX);
-        let memory = self.settings.memory_bytes;
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut store = Store::new(&engine, state);
-            store.limiter(|state| &mut state.limiter);
-            store.set_epoch_deadline(ticks);
-            store.epoch_deadline_trap();
-            let outcome = pre
-                .instantiate(&mut store)
-                .and_then(|plugin| work(&plugin, &mut store));
-            outcome.map_err(|err| classify(&err, store.data(), cpu_ms, memory))
+            call.run(work).map(|ran| ran.value)
         });
         match tokio::time::timeout(self.settings.call_timeout, task).await {
             Ok(Ok(result)) => result,
@@ -275,6 +253,89 @@ impl PluginRuntime {
             Err(_) => Err(CallError::TimedOut(
                 u64::try_from(self.settings.call_timeout.as_millis()).unwrap_or(u64::MAX),
             )),
+        }
+    }
+
+    /// Everything one call needs, ready to run on any thread. `call` uses
+    /// it on the plugin pool; benchmarks run it directly.
+    pub fn prepare_call(
+        &self,
+        plugin_id: &str,
+        pre: &PluginPre<CallState>,
+        declared_hosts: &[String],
+        context: CallContext,
+        runtime: tokio::runtime::Handle,
+    ) -> PreparedCall {
+        let hosts = super::egress::expand_hosts(declared_hosts, &context.config);
+        let egress = Egress::new(Arc::clone(&self.egress), hosts, runtime);
+        let scope = context
+            .channel_id
+            .map(|channel| (Arc::clone(&self.kv), format!("{plugin_id}/{channel}")));
+        PreparedCall {
+            engine: self.engine.clone(),
+            pre: pre.clone(),
+            state: CallState::new(
+                plugin_id,
+                self.settings.memory_bytes,
+                egress,
+                context.credentials,
+                scope,
+            ),
+            ticks: u64::try_from(self.settings.cpu_budget.as_millis() / EPOCH_TICK.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1),
+            cpu_ms: u64::try_from(self.settings.cpu_budget.as_millis()).unwrap_or(u64::MAX),
+            memory: self.settings.memory_bytes,
+        }
+    }
+}
+
+/// A call ready to run: instantiate, call, drop.
+pub struct PreparedCall {
+    engine: Engine,
+    pre: PluginPre<CallState>,
+    state: CallState,
+    ticks: u64,
+    cpu_ms: u64,
+    memory: usize,
+}
+
+impl std::fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCall").finish_non_exhaustive()
+    }
+}
+
+/// What a finished call returned, with what it used.
+#[derive(Debug)]
+pub struct Ran<T> {
+    /// The plugin's answer.
+    pub value: T,
+    /// The largest linear memory the instance reached.
+    pub peak_memory_bytes: usize,
+}
+
+impl PreparedCall {
+    /// Runs `work` in a fresh instance on this thread (blocking). The
+    /// instance and its memory are gone when this returns.
+    pub fn run<T, F>(self, work: F) -> Result<Ran<T>, CallError>
+    where
+        F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<T>,
+    {
+        let mut store = Store::new(&self.engine, self.state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(self.ticks);
+        store.epoch_deadline_trap();
+        let outcome = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|plugin| work(&plugin, &mut store));
+        match outcome {
+            Ok(value) => Ok(Ran {
+                value,
+                peak_memory_bytes: store.data().limiter.peak_bytes,
+            }),
+            Err(err) => Err(classify(&err, store.data(), self.cpu_ms, self.memory)),
         }
     }
 }

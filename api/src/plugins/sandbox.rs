@@ -25,6 +25,8 @@ pub struct Limiter {
     memory_bytes: usize,
     /// Set when a memory or table growth was refused.
     pub refused: bool,
+    /// The largest linear memory the call reached, in bytes.
+    pub peak_bytes: usize,
 }
 
 impl ResourceLimiter for Limiter {
@@ -36,6 +38,9 @@ impl ResourceLimiter for Limiter {
     ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.memory_bytes;
         self.refused |= !allowed;
+        if allowed {
+            self.peak_bytes = self.peak_bytes.max(desired);
+        }
         Ok(allowed)
     }
 
@@ -120,6 +125,7 @@ impl CallState {
             limiter: Limiter {
                 memory_bytes,
                 refused: false,
+                peak_bytes: 0,
             },
             egress,
             credentials,

@@ -297,6 +297,17 @@ async fn administrators_enable_disable_and_upload() {
         matches!(refused, Err(CallError::Unavailable(_))),
         "{refused:?}"
     );
+    // The choice survives a restart: a new registry over the same database.
+    let config = &app.state.config;
+    let restarted =
+        plaza_api::plugins::load_registry(config, plaza_api::plugins::settings_for(config))
+            .await
+            .unwrap();
+    plaza_api::plugins::apply_saved_states(&app.state.db, &restarted)
+        .await
+        .unwrap();
+    assert!(!restarted.get("template").unwrap().enabled());
+    assert!(restarted.get("misbehaving").unwrap().enabled());
     let enabled = app
         .request(Method::POST, "/v1/plugins/template/enable")
         .bearer_auth(&root.access)
@@ -346,4 +357,24 @@ async fn administrators_enable_disable_and_upload() {
     assert_eq!(uploaded.headers()["location"], "/v1/plugins/template");
     let uploaded = expect_json(uploaded, StatusCode::CREATED).await;
     assert_eq!(uploaded["source"], "upload");
+}
+
+#[actix_web::test]
+async fn compiled_plugins_are_cached_by_hash() {
+    let app = app().await;
+    let cache = std::env::temp_dir().join("plaza-test-plugin-cache");
+    let cached: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for plugin in app.state.plugins.list() {
+        assert!(
+            cached
+                .iter()
+                .any(|name| name.starts_with(&plugin.sha256) && name.ends_with(".cwasm")),
+            "no compiled artifact for {} in {cached:?}",
+            plugin.manifest.id
+        );
+    }
 }
