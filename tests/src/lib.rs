@@ -103,12 +103,7 @@ impl TestApp {
         adjust(&mut config);
         let keys = KeyRing::generate().expect("keys");
         let db = open_database(&config).await.expect("database");
-        // Compiled plugins are cached across tests: the key is the wasm's hash.
-        let settings = RuntimeSettings {
-            cache_dir: Some(std::env::temp_dir().join("plaza-test-plugin-cache")),
-            ..plaza_api::plugins::settings_for(&config)
-        };
-        let plugins = plaza_api::plugins::load_registry(&config, settings)
+        let plugins = plaza_api::plugins::load_registry(&config, plugin_settings(&config))
             .await
             .expect("plugins");
         plaza_api::plugins::apply_saved_states(&db, &plugins)
@@ -284,6 +279,15 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop accepting; the database guard then drops the database.
         drop(self.handle.stop(false));
+    }
+}
+
+/// The plugin runtime settings of a test server: those of its configuration,
+/// with compiled plugins cached across tests (the key is the wasm's hash).
+pub fn plugin_settings(config: &Config) -> RuntimeSettings {
+    RuntimeSettings {
+        cache_dir: Some(std::env::temp_dir().join("plaza-test-plugin-cache")),
+        ..plaza_api::plugins::settings_for(config)
     }
 }
 

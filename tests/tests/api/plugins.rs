@@ -149,17 +149,25 @@ async fn each_call_gets_its_own_channel_scoped_store() {
 
 /// A one-shot HTTP server on loopback answering `body` to the first request.
 fn one_shot_server(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    one_shot_server_with(body.to_owned())
+}
+
+fn one_shot_server_with(body: String) -> (String, std::thread::JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let handle = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_write_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
         let mut request = vec![0u8; 8192];
-        let n = stream.read(&mut request).unwrap();
+        let n = stream.read(&mut request).unwrap_or(0);
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
-        stream.write_all(response.as_bytes()).unwrap();
+        // The client hangs up early on an oversized answer: a failed write is fine.
+        let _ = stream.write_all(response.as_bytes());
         String::from_utf8_lossy(&request[..n]).into_owned()
     });
     (url, handle)
@@ -299,10 +307,9 @@ async fn administrators_enable_disable_and_upload() {
     );
     // The choice survives a restart: a new registry over the same database.
     let config = &app.state.config;
-    let restarted =
-        plaza_api::plugins::load_registry(config, plaza_api::plugins::settings_for(config))
-            .await
-            .unwrap();
+    let restarted = plaza_api::plugins::load_registry(config, plaza_tests::plugin_settings(config))
+        .await
+        .unwrap();
     plaza_api::plugins::apply_saved_states(&app.state.db, &restarted)
         .await
         .unwrap();
@@ -377,4 +384,26 @@ async fn compiled_plugins_are_cached_by_hash() {
             plugin.manifest.id
         );
     }
+}
+
+#[actix_web::test]
+async fn oversized_platform_answers_are_cut_off() {
+    let app = app().await;
+    let plugin = app.state.plugins.get("misbehaving").unwrap();
+    let (url, server) = one_shot_server_with("x".repeat(9 * 1024 * 1024));
+    let outcome = app
+        .state
+        .plugins
+        .publish(
+            &plugin,
+            context("c", &url),
+            post(&format!("http:{url}/big")),
+        )
+        .await;
+    assert!(
+        matches!(&outcome, Err(CallError::Plugin(PluginFault::Transient(m) | PluginFault::Invalid(m))) if m.contains("large")),
+        "{outcome:?}"
+    );
+    // The server thread ends on its own once its write fails or times out.
+    drop(server);
 }
