@@ -156,7 +156,7 @@ pub async fn get_plugin(
         (status = 403, description = "Not an instance administrator", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the upload limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `application/wasm`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a Plaza plugin, or its manifest is unusable (`invalid_plugin`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a Plaza plugin, or its manifest is unusable (`validation_failed` on `body`, with the reason)", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Internal error", body = Problem, content_type = "application/problem+json"),
     )
 )]
