@@ -6,15 +6,15 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::auth::KeyRing;
+use crate::auth::accounts::{NewAccount, create_account};
 use crate::auth::keys::{KeySource, new_key_spec};
 use crate::config::{Config, SignupPolicy};
-use crate::db::users::{INSTANCE_ADMIN, INSTANCE_USER, UserRow};
+use crate::db::users::{INSTANCE_ADMIN, INSTANCE_USER};
 use crate::domain::email::Email;
-use crate::domain::ids::UserId;
 use crate::domain::password::Password;
 use crate::domain::text::Name;
 use crate::startup::{Application, open_database, redact};
-use crate::{auth, db, telemetry};
+use crate::{auth, telemetry};
 
 /// Plaza: a headless API for community and social media teams.
 #[derive(Debug, Parser)]
@@ -200,28 +200,15 @@ async fn create_user(
     };
     let hash = auth::password::hash(&password)?;
     let db = open_database(config).await?;
-    let mut conn = db.write_conn()?;
-    let now = db::now();
-    let id = UserId::new();
     let role = if admin { INSTANCE_ADMIN } else { INSTANCE_USER };
-    UserRow {
-        id: id.to_string(),
-        email: email.as_str().to_owned(),
-        name: name.into_string(),
-        password_hash: Some(hash),
-        instance_role: role.to_owned(),
-        created_at: now,
-        updated_at: now,
-    }
-    .insert(&mut conn)
-    .map_err(|err| {
-        if db::is_unique_violation(&err) {
-            anyhow::anyhow!("an account with email {email} already exists")
-        } else {
-            anyhow::Error::from(err)
-        }
-    })
-    .context("creating the account")?;
+    let account = NewAccount {
+        email,
+        password,
+        name,
+    };
+    let id = create_account(&mut *db.write_conn()?, &account, hash, role)
+        .with_context(|| format!("creating the account {}", account.email))?;
+    let (email, password) = (account.email, account.password);
     let mut out = std::io::stdout();
     writeln!(
         out,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::accounts::{NewAccount, create_account, hash_password, parse_account};
 use crate::auth::principal::MaybePrincipal;
 use crate::auth::tokens;
 use crate::auth::{Principal, session};
@@ -18,7 +19,6 @@ use crate::domain::email::Email;
 use crate::domain::ids::{InvitationId, UserId, WorkspaceId, parse_stored};
 use crate::domain::roles::{Permission, Role};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::auth::{create_account, hash_password, parse_account};
 use crate::http::extract::{IdempotencyKey, Json, Page, PageParams, Paginated};
 use crate::http::idempotency::{self, Created};
 use crate::http::views::{TokenPair, Workspace, stored_role, utc};
@@ -384,7 +384,7 @@ fn join(
     state: &AppState,
     invitation: &InvitationRow,
     signed_in: Option<UserId>,
-    new_account: Option<(crate::http::auth::NewAccount, String)>,
+    new_account: Option<(NewAccount, String)>,
 ) -> ApiResult<AcceptedInvitation> {
     let (user_id, tokens) = match (signed_in, new_account) {
         (Some(user_id), _) => {
