@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod plugins;
+pub mod problems;
 pub mod views;
 pub mod workspaces;
 
