@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbError;
+use crate::plugins::{CallError, PluginFault};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -116,6 +117,18 @@ pub enum ApiError {
     /// The same `Idempotency-Key` came with a different request (422).
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyKeyReused,
+    /// A platform plugin call failed (422, 502, 503 or 504; see [`ApiError::platform`]).
+    #[error("{detail}")]
+    Platform {
+        /// HTTP status.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// What happened, without secrets.
+        detail: String,
+        /// Seconds to wait, when the platform said.
+        retry_after: Option<u32>,
+    },
     /// Something on our side failed; details are logged, not shown (500).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -170,7 +183,8 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::Platform { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::NoRoute => "route_not_found",
             Self::PreconditionFailed => "precondition_failed",
@@ -194,6 +208,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::Platform { .. } => "The platform or its plugin failed",
             Self::Internal(_) => "Internal server error",
             Self::Unavailable(_) => "Service unavailable",
         }
@@ -234,6 +249,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Platform { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -253,7 +269,61 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static("Bearer realm=\"plaza\""),
             ));
         }
+        if let Self::Platform {
+            retry_after: Some(secs),
+            ..
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         response.json(self.problem())
+    }
+}
+
+impl ApiError {
+    /// The answer for a failed plugin call made on behalf of a request.
+    /// The platform refusing the input or the credentials is the caller's
+    /// problem (422); the platform being down or rate-limiting is 503 with
+    /// `Retry-After` where known; a plugin misbehaving is 502; a plugin that
+    /// does not do this is 422.
+    pub fn platform(err: &CallError) -> Self {
+        let (status, code) = match err {
+            CallError::Plugin(PluginFault::Unauthorized(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "credentials_rejected")
+            }
+            CallError::Plugin(PluginFault::Invalid(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "platform_refused")
+            }
+            CallError::Plugin(PluginFault::NotFound) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "platform_not_found")
+            }
+            CallError::Plugin(PluginFault::Unsupported) | CallError::Unsupported(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_by_platform")
+            }
+            CallError::Plugin(PluginFault::RateLimited(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "platform_rate_limited")
+            }
+            CallError::Plugin(PluginFault::Transient(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "platform_unavailable")
+            }
+            CallError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable"),
+            CallError::TimedOut(_) => (StatusCode::GATEWAY_TIMEOUT, "plugin_timed_out"),
+            CallError::Panicked(_)
+            | CallError::Trapped(_)
+            | CallError::OutOfMemory(_)
+            | CallError::OutputTooLarge(_)
+            | CallError::Host(_) => (StatusCode::BAD_GATEWAY, "plugin_failed"),
+        };
+        let retry_after = match err {
+            CallError::Plugin(PluginFault::RateLimited(secs)) => *secs,
+            _ => None,
+        };
+        Self::Platform {
+            status,
+            code,
+            detail: err.to_string(),
+            retry_after,
+        }
     }
 }
 

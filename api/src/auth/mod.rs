@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod principal;
+pub mod sealing;
 pub mod session;
 pub mod tokens;
 

@@ -2,10 +2,13 @@
 //! queries each table needs.
 
 pub mod api_tokens;
+pub mod channels;
 pub mod disabled_plugins;
 pub mod idempotency;
 pub mod invitations;
 pub mod memberships;
+pub mod post_comments;
+pub mod posts;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod users;

@@ -21,6 +21,9 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        time_zone -> Text,
+        approval_roles -> Text,
+        approvals_required -> Integer,
     }
 }
 
@@ -99,11 +102,141 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    channels (id) {
+        id -> Text,
+        workspace_id -> Text,
+        plugin_id -> Text,
+        name -> Text,
+        config -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        account_id -> Text,
+        account_handle -> Text,
+        account_name -> Nullable<Text>,
+        account_followers -> Nullable<BigInt>,
+        credentials -> Nullable<Text>,
+        credentials_key_id -> Nullable<Text>,
+        token_expires_at -> Nullable<Timestamp>,
+        posting_slots -> Text,
+        checked_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    channel_authorizations (state_hash) {
+        state_hash -> Text,
+        workspace_id -> Text,
+        channel_id -> Text,
+        plugin_id -> Text,
+        name -> Text,
+        config -> Text,
+        redirect_uri -> Text,
+        pkce_verifier -> Text,
+        created_by -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        tags -> Text,
+        media_ids -> Text,
+        campaign_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        utm -> Nullable<Text>,
+        status -> Text,
+        scheduled_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        review_round -> Integer,
+        approvals_required -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_variants (post_id, channel_id) {
+        post_id -> Text,
+        channel_id -> Text,
+        workspace_id -> Text,
+        position -> Integer,
+        text -> Nullable<Text>,
+        media_ids -> Nullable<Text>,
+        options -> Text,
+        follow_ups -> Text,
+        utm -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    post_transitions (id) {
+        id -> Text,
+        post_id -> Text,
+        workspace_id -> Text,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_approvals (post_id, review_round, user_id) {
+        post_id -> Text,
+        review_round -> Integer,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> Text,
+        post_id -> Text,
+        workspace_id -> Text,
+        version -> BigInt,
+        content -> Text,
+        author_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_comments (id) {
+        id -> Text,
+        post_id -> Text,
+        workspace_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        mentions -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(api_tokens -> workspaces (workspace_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(channels -> workspaces (workspace_id));
+diesel::joinable!(posts -> workspaces (workspace_id));
+diesel::joinable!(post_variants -> posts (post_id));
+diesel::joinable!(post_variants -> channels (channel_id));
+diesel::joinable!(post_transitions -> posts (post_id));
+diesel::joinable!(post_comments -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -114,4 +247,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     idempotency_keys,
     disabled_plugins,
+    channels,
+    channel_authorizations,
+    posts,
+    post_variants,
+    post_transitions,
+    post_approvals,
+    post_revisions,
+    post_comments,
 );

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
+use crate::domain::settings::{ApprovalPolicy, TimeZone};
 use super::schema::{memberships, workspaces};
 
 /// A workspace as stored.
@@ -22,6 +23,26 @@ pub struct WorkspaceRow {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// IANA time zone of its calendar.
+    pub time_zone: String,
+    /// JSON array of roles whose posts need approval.
+    pub approval_roles: String,
+    /// Distinct approvals a post needs.
+    pub approvals_required: i32,
+}
+
+/// Changes to a workspace's settings; `None` leaves a column as it is.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = workspaces)]
+pub struct WorkspaceChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New time zone.
+    pub time_zone: Option<String>,
+    /// New approval roles (JSON array).
+    pub approval_roles: Option<String>,
+    /// New approval count.
+    pub approvals_required: Option<i32>,
 }
 
 /// A workspace together with the caller's role in it.
@@ -34,6 +55,19 @@ pub struct WorkspaceWithRole {
 }
 
 impl WorkspaceRow {
+    /// The stored approval policy.
+    pub fn approval_policy(&self) -> anyhow::Result<ApprovalPolicy> {
+        Ok(ApprovalPolicy {
+            roles: serde_json::from_str(&self.approval_roles)?,
+            approvals_required: u32::try_from(self.approvals_required)?,
+        })
+    }
+
+    /// The stored time zone (UTC if it no longer parses).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        TimeZone::parse(&self.time_zone).map_or(chrono_tz::UTC, TimeZone::tz)
+    }
+
     /// Inserts a new workspace.
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
         diesel::insert_into(workspaces::table)
@@ -71,17 +105,17 @@ impl WorkspaceRow {
         query.load(conn)
     }
 
-    /// Renames a workspace if its version is still `expected` (when given).
+    /// Changes a workspace if its version is still `expected` (when given).
     /// Returns the updated row, or `None` when the version no longer matches.
-    pub fn rename(
+    pub fn update(
         conn: &mut DbConn,
         id: &str,
-        name: &str,
+        changes: &WorkspaceChanges,
         expected: Option<i64>,
     ) -> QueryResult<Option<Self>> {
         let target = workspaces::table.filter(workspaces::id.eq(id));
         let changes = (
-            workspaces::name.eq(name),
+            changes,
             workspaces::version.eq(workspaces::version + 1),
             workspaces::updated_at.eq(super::now()),
         );

@@ -73,3 +73,23 @@ pub fn parse_stored<T: FromStr>(raw: &str) -> Result<T, anyhow::Error> {
     raw.parse()
         .map_err(|_| anyhow::anyhow!("stored id {raw:?} is not a valid id"))
 }
+id_type!(
+    /// A connected platform account.
+    ChannelId
+);
+id_type!(
+    /// A post with its per-channel variants.
+    PostId
+);
+id_type!(
+    /// An internal comment on a post.
+    PostCommentId
+);
+id_type!(
+    /// A saved version of a post's content.
+    PostRevisionId
+);
+id_type!(
+    /// One step of a post's workflow history.
+    PostTransitionId
+);

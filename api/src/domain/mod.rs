@@ -3,5 +3,10 @@
 pub mod email;
 pub mod ids;
 pub mod password;
+pub mod posting_slots;
+pub mod post_content;
 pub mod roles;
+pub mod settings;
 pub mod text;
+pub mod utm;
+pub mod workflow;

@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod channels;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -53,7 +54,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(plugins::upload_plugin)
                 .service(plugins::get_plugin)
                 .service(plugins::enable_plugin)
-                .service(plugins::disable_plugin),
+                .service(plugins::disable_plugin)
+                .service(channels::create_channel)
+                .service(channels::list_channels)
+                .service(channels::get_channel)
+                .service(channels::update_channel)
+                .service(channels::delete_channel)
+                .service(channels::check_channel)
+                .service(channels::pause_channel)
+                .service(channels::resume_channel),
         );
 }
 

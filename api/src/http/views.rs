@@ -8,6 +8,7 @@ use crate::db::users::UserRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::domain::ids::{UserId, WorkspaceId, parse_stored};
 use crate::domain::roles::Role;
+use crate::domain::settings::ApprovalPolicy;
 use crate::error::{ApiError, ApiResult};
 
 /// A stored UTC time as an RFC 3339 timestamp.
@@ -83,6 +84,10 @@ pub struct Workspace {
     pub name: String,
     /// The caller's role here.
     pub role: Role,
+    /// IANA time zone of the calendar and posting slots.
+    pub time_zone: String,
+    /// Who needs approval before posts can be scheduled.
+    pub approval_policy: ApprovalPolicy,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -92,10 +97,13 @@ pub struct Workspace {
 impl Workspace {
     /// The view of a stored workspace for a member holding `role`.
     pub fn from_row(row: WorkspaceRow, role: Role) -> ApiResult<Self> {
+        let approval_policy = row.approval_policy().map_err(ApiError::internal)?;
         Ok(Self {
             id: parse_stored(&row.id).map_err(ApiError::internal)?,
             name: row.name,
             role,
+            approval_policy,
+            time_zone: row.time_zone,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
         })

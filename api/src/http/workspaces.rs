@@ -7,10 +7,11 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::db::memberships::MembershipRow;
-use crate::db::workspaces::WorkspaceRow;
+use crate::db::workspaces::{WorkspaceChanges, WorkspaceRow};
 use crate::db::{self, DbConn};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::roles::{Permission, Role};
+use crate::domain::settings::{ApprovalPolicy, TimeZone};
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{IdempotencyKey, IfMatch, Json, Page, PageParams, Paginated, etag};
@@ -25,15 +26,33 @@ use crate::state::AppState;
 pub struct CreateWorkspace {
     /// Display name, 1–100 characters.
     pub name: String,
+    /// IANA time zone of the calendar and posting slots (default `UTC`).
+    pub time_zone: Option<String>,
+    /// Who needs approval (default: community managers, one approval).
+    pub approval_policy: Option<ApprovalPolicy>,
 }
 
 /// Changes to a workspace; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Acme Coffee EU"}))]
+#[schema(example = json!({"name": "Acme Coffee EU", "time_zone": "Europe/Madrid"}))]
 pub struct UpdateWorkspace {
     /// New display name.
     pub name: Option<String>,
+    /// New IANA time zone.
+    pub time_zone: Option<String>,
+    /// New approval policy.
+    pub approval_policy: Option<ApprovalPolicy>,
+}
+
+fn parse_time_zone(raw: &str) -> ApiResult<TimeZone> {
+    TimeZone::parse(raw).map_err(|m| ApiError::invalid_field("time_zone", m))
+}
+
+fn check_policy(policy: &ApprovalPolicy) -> ApiResult<()> {
+    policy
+        .check()
+        .map_err(|m| ApiError::invalid_field("approval_policy.approvals_required", m))
 }
 
 fn parse_name(raw: &str) -> ApiResult<Name> {
@@ -81,6 +100,9 @@ pub async fn create_workspace(
     let user = principal.user()?;
     let body = body.0;
     let name = parse_name(&body.name)?;
+    let time_zone = body.time_zone.as_deref().map(parse_time_zone).transpose()?;
+    let policy = body.approval_policy.clone().unwrap_or_default();
+    check_policy(&policy)?;
     let fingerprint = ("POST", "/v1/workspaces", &body);
     idempotency::once(&state, principal.key(), key, fingerprint, || async {
         let row = state
@@ -94,6 +116,9 @@ pub async fn create_workspace(
                     created_by: user.to_string(),
                     created_at: now,
                     updated_at: now,
+                    time_zone: time_zone.map_or("UTC", TimeZone::name).to_owned(),
+                    approval_roles: serde_json::to_string(&policy.roles).map_err(ApiError::internal)?,
+                    approvals_required: i32::try_from(policy.approvals_required).unwrap_or(1),
                 };
                 row.insert(conn)?;
                 MembershipRow {
@@ -214,7 +239,30 @@ pub async fn update_workspace(
     let access = principal
         .access(&state, path.into_inner(), Permission::WorkspaceUpdate)
         .await?;
-    let name = body.0.name.as_deref().map(parse_name).transpose()?;
+    let body = body.0;
+    let mut changes = WorkspaceChanges {
+        name: body
+            .name
+            .as_deref()
+            .map(parse_name)
+            .transpose()?
+            .map(Name::into_string),
+        time_zone: body
+            .time_zone
+            .as_deref()
+            .map(parse_time_zone)
+            .transpose()?
+            .map(|tz| tz.name().to_owned()),
+        ..WorkspaceChanges::default()
+    };
+    if let Some(policy) = &body.approval_policy {
+        check_policy(policy)?;
+        changes.approval_roles = Some(serde_json::to_string(&policy.roles).map_err(ApiError::internal)?);
+        changes.approvals_required = i32::try_from(policy.approvals_required).ok();
+    }
+    let unchanged = changes.name.is_none()
+        && changes.time_zone.is_none()
+        && changes.approval_roles.is_none();
     let id = access.workspace_id;
     let row = state
         .db
@@ -223,10 +271,10 @@ pub async fn update_workspace(
             if !if_match.allows(&etag(current.version)) {
                 return Err(ApiError::PreconditionFailed);
             }
-            let Some(name) = name else {
+            if unchanged {
                 return Ok(current);
-            };
-            WorkspaceRow::rename(conn, &current.id, name.as_str(), Some(current.version))?
+            }
+            WorkspaceRow::update(conn, &current.id, &changes, Some(current.version))?
                 .ok_or(ApiError::PreconditionFailed)
         })
         .await?;

@@ -1,5 +1,7 @@
 //! A plugin's manifest as the API shows it, checked when the plugin loads.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -79,6 +81,48 @@ pub struct PluginManifest {
     pub oauth2: Option<PluginOauth2>,
     #[serde(skip)]
     flags: Capabilities,
+    #[serde(skip)]
+    config_validator: Validator,
+    #[serde(skip)]
+    options_validator: Validator,
+}
+
+/// A compiled JSON Schema (kept beside the manifest so each request does not compile it).
+#[derive(Clone)]
+struct Validator(Arc<jsonschema::Validator>);
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Validator")
+    }
+}
+
+/// One way a JSON document breaks a plugin's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    /// JSON pointer into the document (`/visibility`), empty for the root.
+    pub pointer: String,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl Validator {
+    fn compile(schema: &serde_json::Value, what: &'static str) -> Result<Self, ManifestError> {
+        jsonschema::validator_for(schema)
+            .map(|v| Self(Arc::new(v)))
+            .map_err(|e| ManifestError::Schema(what, e.to_string()))
+    }
+
+    fn violations(&self, document: &serde_json::Value) -> Vec<SchemaViolation> {
+        self.0
+            .iter_errors(document)
+            .take(20)
+            .map(|err| SchemaViolation {
+                pointer: err.instance_path.to_string(),
+                message: err.to_string(),
+            })
+            .collect()
+    }
 }
 
 /// Why a manifest was refused.
@@ -90,8 +134,8 @@ pub enum ManifestError {
     /// Built for another contract.
     #[error("plugin speaks contract {0}, this server speaks {CONTRACT_VERSION}")]
     Contract(String),
-    /// A schema is not JSON.
-    #[error("the {0} schema is not valid JSON: {1}")]
+    /// A schema is not JSON, or not a JSON Schema.
+    #[error("the {0} schema is not a valid JSON Schema: {1}")]
     Schema(&'static str, String),
     /// Too large to be a manifest.
     #[error("the manifest is larger than 256 KiB")]
@@ -125,9 +169,13 @@ impl PluginManifest {
         if raw.contract != CONTRACT_VERSION {
             return Err(ManifestError::Contract(raw.contract));
         }
+        let config_schema = schema(&raw.config_schema, "config")?;
+        let post_options_schema = schema(&raw.post_options_schema, "post options")?;
         Ok(Self {
-            config_schema: schema(&raw.config_schema, "config")?,
-            post_options_schema: schema(&raw.post_options_schema, "post options")?,
+            config_validator: Validator::compile(&config_schema, "config")?,
+            options_validator: Validator::compile(&post_options_schema, "post options")?,
+            config_schema,
+            post_options_schema,
             capabilities: CAPABILITIES
                 .iter()
                 .filter(|(flag, _)| raw.capabilities.contains(*flag))
@@ -156,5 +204,15 @@ impl PluginManifest {
     /// Whether the plugin declares a capability.
     pub fn can(&self, capability: Capabilities) -> bool {
         self.flags.contains(capability)
+    }
+
+    /// How a channel configuration breaks the config schema (empty if it fits).
+    pub fn config_violations(&self, config: &serde_json::Value) -> Vec<SchemaViolation> {
+        self.config_validator.violations(config)
+    }
+
+    /// How a variant's options break the post-options schema (empty if they fit).
+    pub fn options_violations(&self, options: &serde_json::Value) -> Vec<SchemaViolation> {
+        self.options_validator.violations(options)
     }
 }

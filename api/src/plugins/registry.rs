@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use wasmtime::Store;
 
-use super::bindings::{Capabilities, Metric, Plugin, PluginPre, Post, Published};
+use super::bindings::{Author, Capabilities, Metric, Plugin, PluginPre, Post, Published, Tokens};
 use super::error::{CallError, PluginFault};
 use super::manifest::PluginManifest;
 use super::runtime::{CallContext, PluginRuntime, sha256_hex};
@@ -330,6 +330,144 @@ impl PluginRegistry {
         )
         .await
         .and_then(contract)
+    }
+}
+
+impl PluginRegistry {
+    /// Asks a plugin whether a channel configuration is usable.
+    pub async fn validate_config(
+        &self,
+        plugin: &LoadedPlugin,
+        context: CallContext,
+    ) -> Result<(), CallError> {
+        let config = context.config.to_string();
+        self.call(
+            plugin,
+            (Capabilities::empty(), "validate config"),
+            context,
+            |_| 0,
+            move |p, store| {
+                p.plaza_plugin_platform()
+                    .call_validate_config(store, &config)
+            },
+        )
+        .await
+        .and_then(contract)
+    }
+
+    /// Checks a channel's credentials; answers the account they belong to.
+    pub async fn check_credentials(
+        &self,
+        plugin: &LoadedPlugin,
+        context: CallContext,
+    ) -> Result<Author, CallError> {
+        let channel = context.channel();
+        self.call(
+            plugin,
+            (Capabilities::empty(), "check credentials"),
+            context,
+            weigh_author,
+            move |p, store| {
+                p.plaza_plugin_platform()
+                    .call_check_credentials(store, &channel)
+            },
+        )
+        .await
+        .and_then(contract)
+    }
+
+    /// The URL a person visits to authorize the platform account.
+    pub async fn oauth_authorize_url(
+        &self,
+        plugin: &LoadedPlugin,
+        context: CallContext,
+        state: String,
+        pkce_challenge: String,
+        redirect_uri: String,
+    ) -> Result<String, CallError> {
+        let channel = context.channel();
+        self.call(
+            plugin,
+            (Capabilities::OAUTH2, "oauth2"),
+            context,
+            |url: &Result<String, _>| url.as_ref().map_or(0, String::len),
+            move |p, store| {
+                p.plaza_plugin_platform().call_oauth_authorize_url(
+                    store,
+                    &channel,
+                    &state,
+                    &pkce_challenge,
+                    &redirect_uri,
+                )
+            },
+        )
+        .await
+        .and_then(contract)
+    }
+
+    /// Exchanges an authorization code for tokens.
+    pub async fn oauth_exchange(
+        &self,
+        plugin: &LoadedPlugin,
+        context: CallContext,
+        code: String,
+        pkce_verifier: String,
+        redirect_uri: String,
+    ) -> Result<Tokens, CallError> {
+        let channel = context.channel();
+        self.call(
+            plugin,
+            (Capabilities::OAUTH2, "oauth2"),
+            context,
+            weigh_tokens,
+            move |p, store| {
+                p.plaza_plugin_platform().call_oauth_exchange(
+                    store,
+                    &channel,
+                    &code,
+                    &pkce_verifier,
+                    &redirect_uri,
+                )
+            },
+        )
+        .await
+        .and_then(contract)
+    }
+
+    /// Refreshes a channel's OAuth2 tokens (the plugin reads `refresh_token`).
+    pub async fn oauth_refresh(
+        &self,
+        plugin: &LoadedPlugin,
+        context: CallContext,
+    ) -> Result<Tokens, CallError> {
+        let channel = context.channel();
+        self.call(
+            plugin,
+            (Capabilities::OAUTH2, "oauth2"),
+            context,
+            weigh_tokens,
+            move |p, store| p.plaza_plugin_platform().call_oauth_refresh(store, &channel),
+        )
+        .await
+        .and_then(contract)
+    }
+}
+
+fn weigh_author(value: &Result<Author, super::bindings::PluginError>) -> usize {
+    match value {
+        Ok(a) => a.remote_id.len() + a.handle.len() + a.display_name.as_ref().map_or(0, String::len),
+        Err(_) => 0,
+    }
+}
+
+fn weigh_tokens(value: &Result<Tokens, super::bindings::PluginError>) -> usize {
+    match value {
+        Ok(t) => {
+            t.access.len()
+                + t.refresh.as_ref().map_or(0, String::len)
+                + t.scope.as_ref().map_or(0, String::len)
+        }
+        Err(_) => 0,
     }
 }
 

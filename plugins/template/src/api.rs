@@ -6,11 +6,16 @@
 //! | `POST /api/posts` `{"text", "reply_to"?}` + `Idempotency-Key` | `{"id", "url"?}` |
 //! | `DELETE /api/posts/{id}` | `204` |
 //! | `GET /api/mentions?cursor=&limit=` | `{"items": [mention], "next_cursor"?}` |
+//! | `POST /api/media` (the file's bytes, its `Content-Type`) | `{"id"}` |
+//! | `POST /oauth/token` (form: `grant_type`, `code`, `code_verifier`...) | `{"access_token", "refresh_token"?, "expires_in"?, "scope"?}` |
 //!
-//! Every call carries `Authorization: Bearer <access_token>`.
+//! Every `/api` call carries `Authorization: Bearer <access_token>`.
 
 use plaza_sdk::http::{Request, Response, encode_component};
-use plaza_sdk::{Author, Channel, Item, ItemKind, Page, PluginError, Published, credentials};
+use plaza_sdk::{
+    Author, Channel, Item, ItemKind, MediaRef, Page, PluginError, Published, Tokens, credentials,
+    media,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -42,11 +47,59 @@ impl From<Account> for Author {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct NewPost<'a> {
-    text: &'a str,
+/// A post to create: text, attachments already uploaded, and the options
+/// the post-options schema allows.
+#[derive(Debug, Default, Serialize)]
+pub struct NewPost<'a> {
+    /// The text.
+    pub text: &'a str,
+    /// The post it answers (threads and replies).
     #[serde(skip_serializing_if = "Option::is_none")]
-    reply_to: Option<&'a str>,
+    pub reply_to: Option<&'a str>,
+    /// Ids from `POST /api/media`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_ids: Vec<String>,
+    /// `public`, `unlisted` or `private`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    /// Shown before the text, which is folded away.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_warning: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadedMedia {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<u32>,
+    scope: Option<String>,
+}
+
+impl From<TokenAnswer> for Tokens {
+    fn from(answer: TokenAnswer) -> Self {
+        Tokens {
+            access: answer.access_token,
+            refresh: answer.refresh_token,
+            expires_in: answer.expires_in,
+            scope: answer.scope,
+        }
+    }
+}
+
+/// The platform's OAuth2 token endpoint, which needs no bearer token.
+pub fn token(config: &Config, fields: &[(&str, &str)]) -> Result<Tokens, PluginError> {
+    let answer: TokenAnswer = Request::post(config.url("/oauth/token"))
+        .header("Accept", "application/json")
+        .form(fields)
+        .send()?
+        .error_for_status()?
+        .json()?;
+    Ok(answer.into())
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,12 +168,10 @@ impl Api {
     /// does not post twice.
     pub fn create_post(
         &self,
-        text: &str,
-        reply_to: Option<&str>,
+        post: &NewPost<'_>,
         idempotency_key: &str,
     ) -> Result<Published, PluginError> {
-        let mut request =
-            Request::post(self.config.url("/api/posts")).json(&NewPost { text, reply_to })?;
+        let mut request = Request::post(self.config.url("/api/posts")).json(post)?;
         if !idempotency_key.is_empty() {
             request = request.header("Idempotency-Key", idempotency_key);
         }
@@ -129,6 +180,16 @@ impl Api {
             remote_id: created.id,
             url: created.url,
         })
+    }
+
+    /// `POST /api/media`: uploads one attachment and answers its id.
+    pub fn upload(&self, attachment: &MediaRef) -> Result<String, PluginError> {
+        let bytes = media::read_all(attachment)?;
+        let request = Request::post(self.config.url("/api/media"))
+            .header("Content-Type", attachment.mime.as_str())
+            .bytes(bytes);
+        let uploaded: UploadedMedia = self.send(request)?.json()?;
+        Ok(uploaded.id)
     }
 
     /// `DELETE /api/posts/{id}`.

@@ -8,17 +8,32 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The API's base URL, `https://…`, without a trailing slash.
+    /// The API's base URL, `https://…`, without a trailing slash. Plain
+    /// `http://` is accepted here; the host refuses it unless its operator
+    /// marked the host as a local test server.
     pub base_url: String,
+    /// The OAuth2 client id registered with the platform, for channels
+    /// connected through OAuth2 instead of a pasted token.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 impl Config {
     /// Parses and checks configuration JSON; any problem is
     /// [`PluginError::Invalid`] with a reason for people.
     pub fn parse(config: &str) -> Result<Self, PluginError> {
-        let Config { base_url } = parse_config(config)?;
+        let Config {
+            base_url,
+            client_id,
+        } = parse_config(config)?;
         let base_url = checked_base_url(&base_url)?;
-        Ok(Self { base_url })
+        if client_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+            return Err(PluginError::Invalid("client_id must not be empty".into()));
+        }
+        Ok(Self {
+            base_url,
+            client_id,
+        })
     }
 
     /// The URL of `path` (which starts with `/`) on this API.
@@ -36,10 +51,16 @@ impl Config {
                 "base_url": {
                     "type": "string",
                     "format": "uri",
-                    "pattern": "^https://",
+                    "pattern": "^https?://",
                     "title": "API base URL",
                     "description": "Where the platform's API lives, e.g. https://social.example.com",
                     "examples": ["https://social.example.com"]
+                },
+                "client_id": {
+                    "type": "string",
+                    "minLength": 1,
+                    "title": "OAuth2 client id",
+                    "description": "Needed only to connect through OAuth2"
                 }
             },
             "additionalProperties": false
@@ -51,7 +72,12 @@ impl Config {
 /// plain https URL.
 fn checked_base_url(base_url: &str) -> Result<String, PluginError> {
     let invalid = |reason: &str| Err(PluginError::Invalid(format!("base_url {reason}")));
-    let Some(rest) = base_url.trim().strip_prefix("https://") else {
+    let trimmed = base_url.trim();
+    let (scheme, rest) = if let Some(rest) = trimmed.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = trimmed.strip_prefix("http://") {
+        ("http", rest)
+    } else {
         return invalid("must start with https://");
     };
     let rest = rest.trim_end_matches('/');
@@ -65,7 +91,7 @@ fn checked_base_url(base_url: &str) -> Result<String, PluginError> {
     if rest.contains(['?', '#']) || rest.chars().any(char::is_whitespace) {
         return invalid("must be a plain URL without query, fragment or spaces");
     }
-    Ok(format!("https://{rest}"))
+    Ok(format!("{scheme}://{rest}"))
 }
 
 #[cfg(test)]
@@ -87,7 +113,11 @@ mod tests {
         let cases = [
             ("{}", "base_url"),
             (r#"{"base_url": 3}"#, "invalid type"),
-            (r#"{"base_url": "http://social.example.com"}"#, "https://"),
+            (r#"{"base_url": "ftp://social.example.com"}"#, "https://"),
+            (
+                r#"{"base_url": "https://a.example", "client_id": " "}"#,
+                "client_id",
+            ),
             (r#"{"base_url": "https://"}"#, "no host"),
             (
                 r#"{"base_url": "https://u:p@social.example.com"}"#,

@@ -9,11 +9,13 @@ pub mod api;
 pub mod config;
 
 use plaza_sdk::{
-    Author, Capabilities, Channel, Limits, Manifest, Metric, Page, Plugin, PluginError, Post,
-    Published, log,
+    Author, Capabilities, Channel, Limits, Manifest, Metric, OAuth2, Page, Plugin, PluginError,
+    Post, Published, Tokens, log,
 };
+use serde::Deserialize;
+use serde_json::{Value, json};
 
-use crate::api::Api;
+use crate::api::{Api, NewPost};
 use crate::config::Config;
 
 /// Most items asked for in one page, whatever the host asks.
@@ -30,15 +32,25 @@ impl Plugin for Template {
             .platform("Example JSON API")
             .capabilities(
                 Capabilities::PUBLISH
+                    | Capabilities::PUBLISH_MEDIA
+                    | Capabilities::OAUTH2
                     | Capabilities::THREADS
                     | Capabilities::DELETE_POST
                     | Capabilities::MENTIONS
                     | Capabilities::REPLY
                     | Capabilities::ACCOUNT_METRICS,
             )
-            .limits(Limits::new(500, 0))
+            .limits(Limits::new(500, 4).media_types(["image/png", "image/jpeg", "image/gif"]))
             .allowed_host("{config.base_url}")
             .config_schema(&Config::schema())
+            .post_options_schema(&PostOptions::schema())
+            .oauth2(
+                OAuth2::new(
+                    "{config.base_url}/oauth/authorize",
+                    "{config.base_url}/oauth/token",
+                )
+                .scopes(["read", "write"]),
+            )
             .build()
     }
 
@@ -50,10 +62,80 @@ impl Plugin for Template {
         Ok(Api::connect(channel)?.me()?.into())
     }
 
+    fn oauth_authorize_url(
+        channel: &Channel,
+        state: &str,
+        pkce_challenge: &str,
+        redirect_uri: &str,
+    ) -> Result<String, PluginError> {
+        let config = Config::parse(&channel.config)?;
+        let client_id = oauth_client(&config)?;
+        let query = [
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", SCOPES),
+            ("state", state),
+            ("code_challenge", pkce_challenge),
+            ("code_challenge_method", "S256"),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={}", plaza_sdk::http::encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+        Ok(format!("{}?{query}", config.url("/oauth/authorize")))
+    }
+
+    fn oauth_exchange(
+        channel: &Channel,
+        code: &str,
+        pkce_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<Tokens, PluginError> {
+        let config = Config::parse(&channel.config)?;
+        let client_id = oauth_client(&config)?;
+        api::token(
+            &config,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("client_id", client_id),
+                ("code_verifier", pkce_verifier),
+            ],
+        )
+    }
+
+    fn oauth_refresh(channel: &Channel) -> Result<Tokens, PluginError> {
+        let config = Config::parse(&channel.config)?;
+        let client_id = oauth_client(&config)?;
+        let refresh = plaza_sdk::credentials::require("refresh_token")?;
+        api::token(
+            &config,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", client_id),
+            ],
+        )
+    }
+
     fn publish(channel: &Channel, post: Post) -> Result<Published, PluginError> {
-        let published = Api::connect(channel)?.create_post(
-            &post.text,
-            post.reply_to.as_deref(),
+        let api = Api::connect(channel)?;
+        let options = PostOptions::parse(&post.options)?;
+        let media_ids = post
+            .media
+            .iter()
+            .map(|attachment| api.upload(attachment))
+            .collect::<Result<Vec<_>, _>>()?;
+        let published = api.create_post(
+            &NewPost {
+                text: &post.text,
+                reply_to: post.reply_to.as_deref(),
+                media_ids,
+                visibility: options.visibility,
+                content_warning: options.content_warning,
+            },
             &post.idempotency_key,
         )?;
         log::debug(format!("published post {}", published.remote_id));
@@ -73,7 +155,12 @@ impl Plugin for Template {
     }
 
     fn reply(channel: &Channel, to: &str, post: Post) -> Result<Published, PluginError> {
-        Api::connect(channel)?.create_post(&post.text, Some(to), &post.idempotency_key)
+        let reply = NewPost {
+            text: &post.text,
+            reply_to: Some(to),
+            ..NewPost::default()
+        };
+        Api::connect(channel)?.create_post(&reply, &post.idempotency_key)
     }
 
     fn account_metrics(channel: &Channel) -> Result<Vec<Metric>, PluginError> {
@@ -83,6 +170,50 @@ impl Plugin for Template {
             .map(Metric::followers)
             .into_iter()
             .collect())
+    }
+}
+
+/// Scopes asked for through OAuth2.
+const SCOPES: &str = "read write";
+
+fn oauth_client(config: &Config) -> Result<&str, PluginError> {
+    config
+        .client_id
+        .as_deref()
+        .ok_or_else(|| PluginError::Invalid("OAuth2 needs client_id in the configuration".into()))
+}
+
+/// Per-post options, as the post-options schema describes them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostOptions {
+    /// `public` (default), `unlisted` or `private`.
+    pub visibility: Option<String>,
+    /// A content warning shown before the text.
+    pub content_warning: Option<String>,
+}
+
+impl PostOptions {
+    /// The JSON Schema the host validates options against before publishing.
+    pub fn schema() -> Value {
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+                "visibility": {"enum": ["public", "unlisted", "private"]},
+                "content_warning": {"type": "string", "minLength": 1, "maxLength": 100}
+            },
+            "additionalProperties": false
+        })
+    }
+
+    /// Reads options the host already validated; empty means defaults.
+    pub fn parse(raw: &str) -> Result<Self, PluginError> {
+        if raw.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_json::from_str(raw)
+            .map_err(|err| PluginError::Invalid(format!("post options: {err}")))
     }
 }
 

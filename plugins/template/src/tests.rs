@@ -35,7 +35,7 @@ fn describe_declares_what_the_plugin_does() {
             Capabilities::PUBLISH | Capabilities::MENTIONS | Capabilities::ACCOUNT_METRICS
         )
     );
-    assert!(!manifest.capabilities.contains(Capabilities::OAUTH2));
+    assert!(manifest.capabilities.contains(Capabilities::OAUTH2 | Capabilities::PUBLISH_MEDIA));
     let schema: Value = serde_json::from_str(&manifest.config_schema).unwrap();
     assert_eq!(schema["required"], json!(["base_url"]));
     assert_eq!(schema["properties"]["base_url"]["type"], "string");
@@ -48,7 +48,7 @@ fn validate_config_checks_the_base_url() {
         Ok(())
     );
     assert!(matches!(
-        Template::validate_config(r#"{"base_url": "http://social.example.com"}"#),
+        Template::validate_config(r#"{"base_url": "ftp://social.example.com"}"#),
         Err(PluginError::Invalid(_))
     ));
 }

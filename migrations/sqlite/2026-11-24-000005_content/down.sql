@@ -1,0 +1,11 @@
+DROP TABLE post_comments;
+DROP TABLE post_revisions;
+DROP TABLE post_approvals;
+DROP TABLE post_transitions;
+DROP TABLE post_variants;
+DROP TABLE posts;
+DROP TABLE channel_authorizations;
+DROP TABLE channels;
+ALTER TABLE workspaces DROP COLUMN approvals_required;
+ALTER TABLE workspaces DROP COLUMN approval_roles;
+ALTER TABLE workspaces DROP COLUMN time_zone;
