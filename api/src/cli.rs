@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::KeyRing;
 use crate::auth::accounts::{NewAccount, create_account};
-use crate::auth::keys::{KeySource, new_key_spec};
+use crate::auth::keys::{KeySource, new_key_spec, prepend_encryption_key};
 use crate::config::{Config, SignupPolicy};
 use crate::db::users::{INSTANCE_ADMIN, INSTANCE_USER};
 use crate::domain::email::Email;
@@ -60,6 +60,15 @@ pub enum AdminCommand {
     /// Print new signing and encryption keys for PLAZA_SIGNING_KEYS and
     /// PLAZA_ENCRYPTION_KEYS.
     GenerateKeys,
+    /// Re-encrypt every stored secret under the active (first) encryption
+    /// key. In production, put a new key first in PLAZA_ENCRYPTION_KEYS,
+    /// run this, then drop the old key. With the development key file,
+    /// `--new-key` adds the new key for you.
+    RotateKeys {
+        /// Add a new encryption key to the data folder's key file first.
+        #[arg(long)]
+        new_key: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -75,6 +84,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "PLAZA_SIGNING_KEYS={}", new_key_spec())?;
             writeln!(out, "PLAZA_ENCRYPTION_KEYS={}", new_key_spec())?;
             Ok(())
+        }
+        Command::Admin(AdminCommand::RotateKeys { new_key }) => {
+            rotate_keys(&load_config()?, new_key).await
         }
         Command::Serve => serve(load_config()?).await,
         Command::Migrate => {
@@ -164,6 +176,33 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> anyhow::Result<()> {
             handle.stop(true).await;
         }
     });
+    Ok(())
+}
+
+async fn rotate_keys(config: &Config, new_key: bool) -> anyhow::Result<()> {
+    if new_key {
+        match KeyRing::for_config(config)?.1 {
+            KeySource::Configured => anyhow::bail!(
+                "keys come from PLAZA_ENCRYPTION_KEYS: put a new key first there \
+                 (plaza admin generate-keys prints one) and run rotate-keys without --new-key"
+            ),
+            KeySource::DataDir(_) | KeySource::Generated(_) => {
+                prepend_encryption_key(config)?;
+            }
+        }
+    }
+    let (keys, _) = KeyRing::for_config(config)?;
+    let db = open_database(config).await?;
+    let active = keys.active_encryption().kid.clone();
+    let done = db
+        .write(move |conn| crate::plugins::channels::reseal_all(conn, &keys))
+        .await?;
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "re-sealed {} channel credential(s) and {} pending authorization(s) under key {active}",
+        done.channels, done.authorizations
+    )?;
     Ok(())
 }
 

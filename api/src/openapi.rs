@@ -31,6 +31,10 @@ use crate::error::{FieldError, Problem};
         (name = "invitations", description = "Inviting people into a workspace"),
         (name = "api-tokens", description = "Workspace-scoped tokens for servers and scripts"),
         (name = "plugins", description = "Platform plugins: sandboxed WebAssembly components"),
+        (name = "channels", description = "Connected platform accounts: credentials, OAuth2, health"),
+        (name = "posts", description = "Posts with per-channel variants, the approval workflow, revisions and comments"),
+        (name = "queue", description = "Posting slots and each channel's queue"),
+        (name = "calendar", description = "Scheduled and published posts and events in a time range"),
         (name = "system", description = "Health probes"),
     )
 )]

@@ -12,6 +12,7 @@
 )]
 
 mod database;
+pub mod fake_platform;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
 pub use database::{TestDatabase, postgres_url};
+
+/// Where `tests/build.rs` put the compiled first-party plugins.
+pub const PLUGINS_DIR: &str = env!("PLAZA_TEST_PLUGINS_DIR");
 
 /// A password every test account uses.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -128,6 +132,40 @@ impl TestApp {
             _database: database,
             _data_dir: data_dir,
         }
+    }
+
+    /// Starts a server with the first-party test plugins (`template`,
+    /// `misbehaving`) loaded and plain http allowed to 127.0.0.1, where the
+    /// fake platforms listen.
+    pub async fn spawn_with_plugins() -> Self {
+        Self::spawn_with(|c| {
+            c.plugins_dir = Some(PLUGINS_DIR.into());
+            c.plugin_insecure_hosts = vec!["127.0.0.1".to_owned()];
+        })
+        .await
+    }
+
+    /// Connects a `template` channel to a fake platform; returns the channel.
+    pub async fn connect_channel(&self, member: &Session, workspace: &str, platform_url: &str, token: &str) -> Value {
+        let response = self
+            .post(
+                &format!("/v1/workspaces/{workspace}/channels"),
+                &member.access,
+                &json!({
+                    "plugin_id": "template",
+                    "config": {"base_url": platform_url},
+                    "credentials": {"access_token": token},
+                }),
+            )
+            .send()
+            .await
+            .expect("connect channel");
+        expect_json(response, StatusCode::CREATED).await
+    }
+
+    /// Sends a request and answers the JSON body, asserting the status.
+    pub async fn call(&self, request: RequestBuilder, status: StatusCode) -> Value {
+        expect_json(request.send().await.expect("request"), status).await
     }
 
     /// Stops the server, letting in-flight requests finish.

@@ -199,6 +199,25 @@ impl KeyRing {
     }
 }
 
+/// Puts a new encryption key first in the data folder's key file (the
+/// development key store), keeping the old ones so existing secrets still
+/// open until `plaza admin rotate-keys` re-seals them.
+pub fn prepend_encryption_key(config: &Config) -> anyhow::Result<()> {
+    let path = config.data_dir.join("keys.toml");
+    let file: KeyFile = Figment::from(Toml::file_exact(&path))
+        .extract()
+        .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
+    let updated = KeyFile {
+        signing_keys: file.signing_keys,
+        encryption_keys: format!("{},{}", new_key_spec(), file.encryption_keys),
+    };
+    let tmp = path.with_extension("toml.new");
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, &updated)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
 /// A new `kid:base64url(32 random bytes)` entry.
 pub fn new_key_spec() -> String {
     let mut bytes = [0u8; 32];

@@ -119,4 +119,19 @@ impl MembershipRow {
     pub fn delete(conn: &mut DbConn, workspace_id: &str, user_id: &str) -> QueryResult<usize> {
         diesel::delete(memberships::table.find((workspace_id, user_id))).execute(conn)
     }
+
+    /// The ids of members of a workspace whose (lowercase) email is among `emails`.
+    pub fn emails_of(
+        conn: &mut DbConn,
+        workspace_id: &str,
+        emails: &[String],
+    ) -> QueryResult<Vec<String>> {
+        memberships::table
+            .inner_join(users::table)
+            .filter(memberships::workspace_id.eq(workspace_id))
+            .filter(users::email.eq_any(emails))
+            .select(users::id)
+            .order(users::id.asc())
+            .load(conn)
+    }
 }

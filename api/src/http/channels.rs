@@ -40,7 +40,8 @@ pub enum ChannelStatus {
 }
 
 impl ChannelStatus {
-    fn as_str(self) -> &'static str {
+    /// The name stored and sent on the wire.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Connected => "connected",
             Self::NeedsReconnect => "needs_reconnect",

@@ -122,10 +122,10 @@ fn data_error(path: &str, message: &str) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-/// `?limit=&cursor=` on every list.
+/// `?limit=&cursor=` on every list. Other query parameters are the list's
+/// filters, read by their own extractor, so unknown names are not refused here.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// How many items to return (1–200, default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]

@@ -3,6 +3,8 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod calendar;
+pub mod channel_oauth;
 pub mod channels;
 pub mod extract;
 pub mod health;
@@ -11,7 +13,9 @@ pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod plugins;
+pub mod posts;
 pub mod problems;
+pub mod queue;
 pub mod views;
 pub mod workspaces;
 
@@ -55,6 +59,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(plugins::get_plugin)
                 .service(plugins::enable_plugin)
                 .service(plugins::disable_plugin)
+                .service(channel_oauth::start_channel_oauth)
+                .service(channel_oauth::complete_channel_oauth)
                 .service(channels::create_channel)
                 .service(channels::list_channels)
                 .service(channels::get_channel)
@@ -62,7 +68,32 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(channels::delete_channel)
                 .service(channels::check_channel)
                 .service(channels::pause_channel)
-                .service(channels::resume_channel),
+                .service(channels::resume_channel)
+                .service(queue::get_channel_queue)
+                .service(queue::reorder_channel_queue)
+                .service(posts::import::import_posts)
+                .service(posts::create_post)
+                .service(posts::list_posts)
+                .service(posts::get_post)
+                .service(posts::update_post)
+                .service(posts::delete_post)
+                .service(posts::preview_post)
+                .service(posts::workflow::submit_post)
+                .service(posts::workflow::withdraw_post)
+                .service(posts::workflow::approve_post)
+                .service(posts::workflow::request_post_changes)
+                .service(posts::workflow::reopen_post)
+                .service(posts::workflow::schedule_post)
+                .service(posts::workflow::unschedule_post)
+                .service(posts::workflow::cancel_post)
+                .service(posts::workflow::list_post_history)
+                .service(queue::queue_post)
+                .service(posts::revisions::list_post_revisions)
+                .service(posts::revisions::restore_post_revision)
+                .service(posts::comments::create_post_comment)
+                .service(posts::comments::list_post_comments)
+                .service(posts::comments::delete_post_comment)
+                .service(calendar::get_calendar),
         );
 }
 

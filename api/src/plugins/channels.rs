@@ -170,3 +170,55 @@ async fn save(state: &AppState, row: &ChannelRow, changes: ChannelChanges) -> Ap
         })
         .await
 }
+
+/// How many sealed secrets a key rotation re-sealed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Resealed {
+    /// Channel credentials.
+    pub channels: usize,
+    /// Pending OAuth2 verifiers.
+    pub authorizations: usize,
+}
+
+/// Re-seals every channel's credentials and every pending OAuth2 verifier
+/// that is not yet under the ring's active key.
+pub fn reseal_all(conn: &mut crate::db::DbConn, ring: &KeyRing) -> anyhow::Result<Resealed> {
+    use crate::db::channels::ChannelAuthorizationRow;
+    let active = ring.active_encryption().kid.clone();
+    let mut done = Resealed::default();
+    let mut after = String::new();
+    loop {
+        let page = ChannelRow::with_credentials(conn, &after, 200)?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for row in page {
+            let Some(sealed) = &row.credentials else { continue };
+            if sealing::key_id(sealed) == Some(active.as_str()) {
+                continue;
+            }
+            let plaintext = sealing::open(ring, credentials_binding(&row.id), sealed)
+                .map_err(|err| anyhow::anyhow!("channel {}: {err}", row.id))?;
+            let changes = ChannelChanges {
+                credentials: Some(Some(sealing::seal(ring, credentials_binding(&row.id), &plaintext))),
+                credentials_key_id: Some(Some(active.clone())),
+                ..ChannelChanges::default()
+            };
+            ChannelRow::update(conn, &row.workspace_id, &row.id, &changes, None)?;
+            done.channels += 1;
+        }
+    }
+    for row in ChannelAuthorizationRow::all(conn)? {
+        if sealing::key_id(&row.pkce_verifier) == Some(active.as_str()) {
+            continue;
+        }
+        let binding = Binding {
+            kind: "oauth-verifier",
+            row: &row.state_hash,
+        };
+        let plaintext = sealing::open(ring, binding, &row.pkce_verifier)
+            .map_err(|err| anyhow::anyhow!("authorization: {err}"))?;
+        ChannelAuthorizationRow::reseal(conn, &row.state_hash, &sealing::seal(ring, binding, &plaintext))?;
+        done.authorizations += 1;
+    }
+    Ok(done)
+}

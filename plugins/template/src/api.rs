@@ -92,13 +92,19 @@ impl From<TokenAnswer> for Tokens {
 }
 
 /// The platform's OAuth2 token endpoint, which needs no bearer token.
+/// An `invalid_grant` (RFC 6749 §5.2: the code or refresh token is invalid,
+/// expired or revoked) means the account must connect again.
 pub fn token(config: &Config, fields: &[(&str, &str)]) -> Result<Tokens, PluginError> {
-    let answer: TokenAnswer = Request::post(config.url("/oauth/token"))
+    let response = Request::post(config.url("/oauth/token"))
         .header("Accept", "application/json")
         .form(fields)
-        .send()?
-        .error_for_status()?
-        .json()?;
+        .send()?;
+    if response.status == 400 && response.text().contains("invalid_grant") {
+        return Err(PluginError::Unauthorized(
+            "the platform refused the grant (invalid_grant); connect the account again".into(),
+        ));
+    }
+    let answer: TokenAnswer = response.error_for_status()?.json()?;
     Ok(answer.into())
 }
 

@@ -10,6 +10,7 @@
 
 mod api_tokens;
 mod auth;
+mod channels;
 mod conventions;
 mod cross_workspace;
 mod invitations;
@@ -17,6 +18,7 @@ mod jwt_attacks;
 mod members;
 mod openapi;
 mod plugins;
+mod posts;
 mod roles;
 mod schema;
 mod workspaces;

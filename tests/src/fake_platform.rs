@@ -1,0 +1,183 @@
+//! A local fake of the JSON platform the template plugin speaks
+//! (`plugins/template/src/api.rs`), with an OAuth2 authorization server
+//! that checks PKCE (RFC 7636, S256) as real ones do.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// What the fake platform knows.
+#[derive(Debug, Default)]
+pub struct FakeState {
+    /// Access tokens it accepts.
+    pub access_tokens: Vec<String>,
+    /// Refresh tokens it accepts.
+    pub refresh_tokens: Vec<String>,
+    /// Codes handed out: code → (challenge, redirect_uri, client_id).
+    pub codes: HashMap<String, (String, String, String)>,
+    /// Lifetime of the access tokens it issues.
+    pub expires_in: u32,
+    /// Token requests seen (form bodies).
+    pub token_requests: Vec<HashMap<String, String>>,
+    /// Posts created.
+    pub posts: Vec<Value>,
+    /// Counter for ids.
+    pub next_id: u64,
+}
+
+/// A running fake platform.
+#[derive(Debug, Clone)]
+pub struct FakePlatform {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Its state, for arranging and asserting.
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+/// The account behind every valid token.
+pub fn account() -> Value {
+    json!({"id": "4242", "handle": "acme", "name": "Acme Coffee", "followers_count": 1200})
+}
+
+impl FakePlatform {
+    /// Starts the fake on a free loopback port, accepting `token`.
+    pub fn start(token: &str) -> Self {
+        let state = Arc::new(Mutex::new(FakeState {
+            access_tokens: vec![token.to_owned()],
+            expires_in: 3600,
+            ..FakeState::default()
+        }));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake platform");
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        let shared = web::Data::from(Arc::clone(&state));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .route("/api/me", web::get().to(me))
+                .route("/api/posts", web::post().to(create_post))
+                .route("/oauth/authorize", web::get().to(authorize))
+                .route("/oauth/token", web::post().to(token_endpoint))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        actix_web::rt::spawn(server);
+        Self { url, state }
+    }
+
+    /// Stops accepting every token (the account revoked access).
+    pub fn revoke_all(&self) {
+        let mut state = self.state.lock().expect("state");
+        state.access_tokens.clear();
+        state.refresh_tokens.clear();
+    }
+}
+
+type Shared = web::Data<Mutex<FakeState>>;
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::to_owned)
+}
+
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized().json(json!({"error": "invalid_token"}))
+}
+
+async fn me(req: HttpRequest, state: Shared) -> HttpResponse {
+    let ok = bearer(&req).is_some_and(|t| state.lock().expect("state").access_tokens.contains(&t));
+    if ok {
+        HttpResponse::Ok().json(account())
+    } else {
+        unauthorized()
+    }
+}
+
+async fn create_post(req: HttpRequest, state: Shared, body: web::Json<Value>) -> HttpResponse {
+    let mut state = state.lock().expect("state");
+    if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
+        return unauthorized();
+    }
+    state.next_id += 1;
+    let id = state.next_id.to_string();
+    state.posts.push(body.into_inner());
+    HttpResponse::Ok().json(json!({"id": id, "url": format!("https://fake.example/p/{id}")}))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorizeQuery {
+    response_type: String,
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    code_challenge: String,
+    code_challenge_method: String,
+}
+
+/// Stands in for the consent screen: the person says yes at once.
+async fn authorize(query: web::Query<AuthorizeQuery>, state: Shared) -> HttpResponse {
+    let q = query.into_inner();
+    if q.response_type != "code" || q.code_challenge_method != "S256" {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
+    }
+    let mut state = state.lock().expect("state");
+    state.next_id += 1;
+    let code = format!("code-{}", state.next_id);
+    state
+        .codes
+        .insert(code.clone(), (q.code_challenge, q.redirect_uri.clone(), q.client_id));
+    HttpResponse::Found()
+        .insert_header(("location", format!("{}?code={code}&state={}", q.redirect_uri, q.state)))
+        .finish()
+}
+
+async fn token_endpoint(state: Shared, form: web::Form<HashMap<String, String>>) -> HttpResponse {
+    let form = form.into_inner();
+    let mut state = state.lock().expect("state");
+    state.token_requests.push(form.clone());
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let grant = field("grant_type");
+    let valid = match grant.as_str() {
+        "authorization_code" => match state.codes.remove(&field("code")) {
+            Some((challenge, redirect, client)) => {
+                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(field("code_verifier").as_bytes()));
+                computed == challenge && redirect == field("redirect_uri") && client == field("client_id")
+            }
+            None => false,
+        },
+        "refresh_token" => {
+            let refresh = field("refresh_token");
+            let known = state.refresh_tokens.contains(&refresh);
+            state.refresh_tokens.retain(|r| r != &refresh);
+            known
+        }
+        _ => false,
+    };
+    if !valid {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
+    }
+    state.next_id += 1;
+    let access = format!("access-{}", state.next_id);
+    let refresh = format!("refresh-{}", state.next_id);
+    state.access_tokens.push(access.clone());
+    state.refresh_tokens.push(refresh.clone());
+    HttpResponse::Ok().json(json!({
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": state.expires_in,
+        "scope": "read write",
+        "token_type": "Bearer"
+    }))
+}
