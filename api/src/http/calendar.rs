@@ -26,11 +26,27 @@ pub const MAX_ENTRIES: i64 = 2_000;
 /// The range and filters of a calendar.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CalendarRange {
-    /// Start of the range (RFC 3339), inclusive.
-    pub from: DateTime<Utc>,
-    /// End of the range (RFC 3339), exclusive; at most 100 days after `from`.
-    pub to: DateTime<Utc>,
+#[serde(deny_unknown_fields)]
+pub struct CalendarQuery {
+    /// Start of the range (RFC 3339), inclusive. Required.
+    #[param(required = true)]
+    pub from: Option<DateTime<Utc>>,
+    /// End of the range (RFC 3339), exclusive; at most 100 days after `from`. Required.
+    #[param(required = true)]
+    pub to: Option<DateTime<Utc>>,
+    /// Only posts in this status (events have none, so they are left out).
+    pub status: Option<PostStatus>,
+    /// Only posts and events of this campaign.
+    pub campaign_id: Option<String>,
+    /// Only posts with a variant for this channel (events are left out).
+    pub channel_id: Option<ChannelId>,
+    /// Only posts with this tag (events are left out).
+    pub tag: Option<String>,
+}
+
+struct Range {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 }
 
 /// What a calendar entry is.
@@ -97,7 +113,7 @@ fn title(text: &str) -> String {
 #[utoipa::path(
     tag = "calendar",
     operation_id = "get_calendar",
-    params(("workspace_id" = WorkspaceId, Path, description = "Workspace id"), CalendarRange, PostFilters),
+    params(("workspace_id" = WorkspaceId, Path, description = "Workspace id"), CalendarQuery),
     responses((status = 200, description = "The calendar", body = Calendar), ReadProblems)
 )]
 #[get("/workspaces/{workspace_id}/calendar")]
@@ -105,13 +121,26 @@ pub async fn get_calendar(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<WorkspaceId>,
-    range: web::Query<CalendarRange>,
-    filters: web::Query<PostFilters>,
+    range: web::Query<CalendarQuery>,
 ) -> ApiResult<web::Json<Calendar>> {
     let access = principal
         .access(&state, path.into_inner(), Permission::PostsRead)
         .await?;
     let range = range.into_inner();
+    let (Some(from), Some(to)) = (range.from, range.to) else {
+        return Err(ApiError::invalid_field(
+            if range.from.is_none() { "from" } else { "to" },
+            "is required",
+        ));
+    };
+    let filters = PostFilters {
+        status: range.status,
+        campaign_id: range.campaign_id,
+        channel_id: range.channel_id,
+        tag: range.tag,
+        event_id: None,
+    };
+    let range = Range { from, to };
     if range.to <= range.from {
         return Err(ApiError::invalid_field("to", "must be after from"));
     }

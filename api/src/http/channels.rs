@@ -18,7 +18,7 @@ use crate::domain::posting_slots::PostingSlot;
 use crate::domain::roles::Permission;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::extract::{IdempotencyKey, IfMatch, Json, Page, PageParams, Paginated, etag};
+use crate::http::extract::{IdempotencyKey, IfMatch, Json, ListQuery, PageParams, Paginated, etag};
 use crate::http::idempotency::{self, Created};
 use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem, WriteProblems};
 use crate::http::views::utc;
@@ -178,6 +178,7 @@ pub struct UpdateChannel {
 /// Filters of the channel list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ChannelFilters {
     /// Only channels of this plugin.
     pub plugin_id: Option<String>,
@@ -412,14 +413,12 @@ pub async fn list_channels(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<WorkspaceId>,
-    filters: web::Query<ChannelFilters>,
-    params: web::Query<PageParams>,
+    query: ListQuery<ChannelFilters>,
 ) -> ApiResult<web::Json<Paginated<Channel>>> {
     let access = principal
         .access(&state, path.into_inner(), Permission::ChannelsRead)
         .await?;
-    let page = Page::from_params(params.into_inner())?;
-    let filters = filters.into_inner();
+    let ListQuery { page, filters } = query;
     let (ws, after, fetch) = (access.workspace_id.to_string(), page.after.clone(), page.fetch());
     let rows = state
         .db

@@ -122,10 +122,10 @@ fn data_error(path: &str, message: &str) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-/// `?limit=&cursor=` on every list. Other query parameters are the list's
-/// filters, read by their own extractor, so unknown names are not refused here.
+/// `?limit=&cursor=` on every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// How many items to return (1–200, default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
@@ -202,6 +202,44 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         return Err(invalid());
     }
     Ok(key.to_owned())
+}
+
+/// The query of a filtered list: `limit` and `cursor` for the page, every
+/// other parameter for the filters `F` (which refuse names they do not know).
+#[derive(Debug)]
+pub struct ListQuery<F> {
+    /// The page asked for.
+    pub page: Page,
+    /// The filters.
+    pub filters: F,
+}
+
+impl<F: DeserializeOwned> ListQuery<F> {
+    /// Splits and reads a query string.
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let bad = |err: &dyn std::fmt::Display| ApiError::bad_request("invalid_query", err.to_string());
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| bad(&e))?;
+        let (paging, filtering): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|(key, _)| key == "limit" || key == "cursor");
+        let encode = |pairs: &[(String, String)]| serde_urlencoded::to_string(pairs).map_err(|e| bad(&e));
+        let params: PageParams =
+            serde_urlencoded::from_str(&encode(&paging)?).map_err(|e| bad(&e))?;
+        let filters: F = serde_urlencoded::from_str(&encode(&filtering)?).map_err(|e| bad(&e))?;
+        Ok(Self {
+            page: Page::from_params(params)?,
+            filters,
+        })
+    }
+}
+
+impl<F: DeserializeOwned> FromRequest for ListQuery<F> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::parse(req.query_string()))
+    }
 }
 
 /// One page of a list.

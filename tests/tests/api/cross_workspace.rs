@@ -1,6 +1,7 @@
 //! Every workspace-scoped operation in the spec, called with another
 //! workspace's ids, answers 404 and changes nothing.
 
+use plaza_tests::fake_platform::FakePlatform;
 use plaza_tests::{TestApp, expect_json};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -12,15 +13,60 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "create_invitation" => Some(json!({"email": "mallory@example.com", "role": "owner"})),
         "update_member" => Some(json!({"role": "analyst"})),
         "create_api_token" => Some(json!({"name": "x", "permissions": ["workspace:read"]})),
+        "create_channel" => Some(json!({"plugin_id": "template", "config": {"base_url": "https://a.example"}})),
+        "update_channel" => Some(json!({"name": "Hijacked"})),
+        "start_channel_oauth" => Some(
+            json!({"plugin_id": "template", "config": {"base_url": "https://a.example", "client_id": "x"}, "redirect_uri": "https://a.example"}),
+        ),
+        "complete_channel_oauth" => Some(json!({"state": "x", "code": "y"})),
+        "reorder_channel_queue" => Some(json!({"post_ids": []})),
+        "create_post" | "update_post" => Some(json!({"body": "Hijacked", "variants": []})),
+        "import_posts" => Some(json!({"posts": []})),
+        "approve_post" | "request_post_changes" | "cancel_post" => Some(json!({"reason": "x"})),
+        "schedule_post" => Some(json!({"scheduled_at": "2999-01-01T00:00:00Z"})),
+        "queue_post" => Some(json!({})),
+        "create_post_comment" => Some(json!({"body": "Hijacked"})),
         _ => None,
     }
 }
 
 #[actix_web::test]
 async fn another_workspaces_objects_answer_404() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
     let ada = app.signup("ada@example.com").await;
     let ws = app.create_workspace(&ada, "Acme").await;
+    let channel = app.connect_channel(&ada, &ws, &platform.url, "t0ken").await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let post = app
+        .call(
+            app.post(
+                &format!("/v1/workspaces/{ws}/posts"),
+                &ada.access,
+                &json!({"body": "Acme secret plans", "variants": [{"channel_id": channel}]}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+    let post = post["id"].as_str().unwrap().to_owned();
+    let revisions = app
+        .call(
+            app.get(&format!("/v1/workspaces/{ws}/posts/{post}/revisions"), &ada.access),
+            StatusCode::OK,
+        )
+        .await;
+    let revision = revisions["data"][0]["id"].as_str().unwrap().to_owned();
+    let comment = app
+        .call(
+            app.post(
+                &format!("/v1/workspaces/{ws}/posts/{post}/comments"),
+                &ada.access,
+                &json!({"body": "Acme internal note"}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+    let comment = comment["id"].as_str().unwrap().to_owned();
     let grace = app
         .add_member(&ada, &ws, "grace@example.com", "analyst")
         .await;
@@ -67,7 +113,11 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{workspace_id}", &ws)
             .replace("{user_id}", &grace.user_id)
             .replace("{invitation_id}", &invitation)
-            .replace("{api_token_id}", &token_id);
+            .replace("{api_token_id}", &token_id)
+            .replace("{channel_id}", &channel)
+            .replace("{post_id}", &post)
+            .replace("{revision_id}", &revision)
+            .replace("{comment_id}", &comment);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"
@@ -130,4 +180,13 @@ async fn another_workspaces_objects_answer_404() {
     )
     .await;
     assert!(tokens["data"][0]["revoked_at"].is_null());
+    let post = app
+        .call(app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &ada.access), StatusCode::OK)
+        .await;
+    assert_eq!(post["body"], "Acme secret plans");
+    assert_eq!(post["status"], "draft");
+    let channel = app
+        .call(app.get(&format!("/v1/workspaces/{ws}/channels/{channel}"), &ada.access), StatusCode::OK)
+        .await;
+    assert_eq!(channel["status"], "connected");
 }

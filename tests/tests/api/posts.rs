@@ -398,7 +398,7 @@ async fn bulk_import_reports_each_refused_row() {
     );
     let import = |dry: bool| {
         d.app
-            .request(reqwest::Method::POST, &format!("{}/import?dry_run={dry}", d.posts()))
+            .request(reqwest::Method::POST, &format!("/v1/workspaces/{}/post-imports?dry_run={dry}", d.ws))
             .bearer_auth(&d.cm.access)
             .header("content-type", "text/csv")
             .body(csv.clone())
@@ -421,7 +421,7 @@ async fn bulk_import_reports_each_refused_row() {
         .app
         .call(
             d.app.post(
-                &format!("{}/import", d.posts()),
+                &format!("/v1/workspaces/{}/post-imports", d.ws),
                 &d.cm.access,
                 &json!({"posts": [simple(&d.channel, "JSON one"), {"body": 3}]}),
             ),

@@ -27,6 +27,7 @@ fn operations(ws: &str, owner_id: &str, n: usize) -> Vec<Operation> {
     let all: &[&str] = &ROLES;
     let owners: &[&str] = &["owner"];
     let leads: &[&str] = &["owner", "strategist"];
+    let writers: &[&str] = &["owner", "strategist", "community_manager"];
     let op = |name, method, path: String, body, if_match, allowed| Operation {
         name,
         method,
@@ -140,6 +141,104 @@ fn operations(ws: &str, owner_id: &str, n: usize) -> Vec<Operation> {
             None,
             false,
             leads,
+        ),
+        // Allowed writes below stop at 404 (no such object) or 422 (no such
+        // channel or plugin), so nothing changes.
+        op(
+            "list_channels",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/channels"),
+            None,
+            false,
+            all,
+        ),
+        op(
+            "create_channel",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/channels"),
+            Some(json!({"plugin_id": "nope", "config": {}})),
+            false,
+            writers,
+        ),
+        op(
+            "start_channel_oauth",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/channels/oauth/start"),
+            Some(json!({"plugin_id": "nope", "config": {}, "redirect_uri": "https://a.example"})),
+            false,
+            writers,
+        ),
+        op(
+            "pause_channel",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/channels/{nobody}/pause"),
+            None,
+            false,
+            writers,
+        ),
+        op(
+            "list_posts",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/posts"),
+            None,
+            false,
+            all,
+        ),
+        op(
+            "create_post",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/posts"),
+            Some(json!({"body": "x", "variants": [{"channel_id": nobody}]})),
+            false,
+            writers,
+        ),
+        op(
+            "import_posts",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/post-imports"),
+            Some(json!({"posts": []})),
+            false,
+            writers,
+        ),
+        op(
+            "update_post",
+            Method::PATCH,
+            format!("/v1/workspaces/{ws}/posts/{nobody}"),
+            Some(json!({"body": "x"})),
+            false,
+            writers,
+        ),
+        op(
+            "approve_post",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/posts/{nobody}/approve"),
+            Some(json!({})),
+            false,
+            leads,
+        ),
+        op(
+            "schedule_post",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/posts/{nobody}/schedule"),
+            Some(json!({"scheduled_at": "2999-01-01T00:00:00Z"})),
+            false,
+            writers,
+        ),
+        op(
+            "create_post_comment",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/posts/{nobody}/comments"),
+            Some(json!({"body": "x"})),
+            false,
+            all,
+        ),
+        op(
+            "get_calendar",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/calendar?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z"),
+            None,
+            false,
+            all,
         ),
     ]
 }

@@ -186,7 +186,7 @@ fn parse_json_rows(body: &[u8]) -> ApiResult<ParsedRows> {
         WriteProblems,
     )
 )]
-#[post("/workspaces/{workspace_id}/posts/import")]
+#[post("/workspaces/{workspace_id}/post-imports")]
 pub async fn import_posts(
     state: web::Data<AppState>,
     principal: Principal,

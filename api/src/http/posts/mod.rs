@@ -26,7 +26,7 @@ use crate::domain::ids::{
 use crate::domain::roles::Permission;
 use crate::domain::workflow::{PostAction, PostStatus, Review, next as next_status};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{IdempotencyKey, IfMatch, Json, Page, PageParams, Paginated, etag};
+use crate::http::extract::{IdempotencyKey, IfMatch, Json, ListQuery, PageParams, Paginated, etag};
 use crate::http::idempotency::{self, Created};
 use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem, WriteProblems};
 use crate::http::views::utc;
@@ -262,8 +262,9 @@ pub fn save_content(
 }
 
 /// Filters of the post list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PostFilters {
     /// Only posts in this status.
     pub status: Option<PostStatus>,
@@ -352,13 +353,12 @@ pub async fn list_posts(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<WorkspaceId>,
-    filters: web::Query<PostFilters>,
-    params: web::Query<PageParams>,
+    query: ListQuery<PostFilters>,
 ) -> ApiResult<web::Json<Paginated<Post>>> {
     let access = principal
         .access(&state, path.into_inner(), Permission::PostsRead)
         .await?;
-    let page = Page::from_params(params.into_inner())?;
+    let ListQuery { page, filters } = query;
     let filter = filters.to_filter();
     let (ws, after, fetch) = (access.workspace_id.to_string(), page.after.clone(), page.fetch());
     let (rows, variants, approvals) = state
