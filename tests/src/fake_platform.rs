@@ -55,7 +55,10 @@ impl FakePlatform {
             ..FakeState::default()
         }));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake platform");
-        let url = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        let url = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("addr").port()
+        );
         let shared = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
             App::new()
@@ -135,11 +138,15 @@ async fn authorize(query: web::Query<AuthorizeQuery>, state: Shared) -> HttpResp
     let mut state = state.lock().expect("state");
     state.next_id += 1;
     let code = format!("code-{}", state.next_id);
-    state
-        .codes
-        .insert(code.clone(), (q.code_challenge, q.redirect_uri.clone(), q.client_id));
+    state.codes.insert(
+        code.clone(),
+        (q.code_challenge, q.redirect_uri.clone(), q.client_id),
+    );
     HttpResponse::Found()
-        .insert_header(("location", format!("{}?code={code}&state={}", q.redirect_uri, q.state)))
+        .insert_header((
+            "location",
+            format!("{}?code={code}&state={}", q.redirect_uri, q.state),
+        ))
         .finish()
 }
 
@@ -152,8 +159,11 @@ async fn token_endpoint(state: Shared, form: web::Form<HashMap<String, String>>)
     let valid = match grant.as_str() {
         "authorization_code" => match state.codes.remove(&field("code")) {
             Some((challenge, redirect, client)) => {
-                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(field("code_verifier").as_bytes()));
-                computed == challenge && redirect == field("redirect_uri") && client == field("client_id")
+                let computed =
+                    URL_SAFE_NO_PAD.encode(Sha256::digest(field("code_verifier").as_bytes()));
+                computed == challenge
+                    && redirect == field("redirect_uri")
+                    && client == field("client_id")
             }
             None => false,
         },

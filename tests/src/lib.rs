@@ -146,7 +146,13 @@ impl TestApp {
     }
 
     /// Connects a `template` channel to a fake platform; returns the channel.
-    pub async fn connect_channel(&self, member: &Session, workspace: &str, platform_url: &str, token: &str) -> Value {
+    pub async fn connect_channel(
+        &self,
+        member: &Session,
+        workspace: &str,
+        platform_url: &str,
+        token: &str,
+    ) -> Value {
         let response = self
             .post(
                 &format!("/v1/workspaces/{workspace}/channels"),

@@ -122,8 +122,14 @@ mod tests {
         let ring = ring();
         let sealed = seal(&ring, ROW, b"{\"access_token\":\"s3cret\"}");
         assert!(!sealed.contains("s3cret"));
-        assert_eq!(open(&ring, ROW, &sealed).unwrap(), b"{\"access_token\":\"s3cret\"}");
-        let other_row = Binding { row: "row-2", ..ROW };
+        assert_eq!(
+            open(&ring, ROW, &sealed).unwrap(),
+            b"{\"access_token\":\"s3cret\"}"
+        );
+        let other_row = Binding {
+            row: "row-2",
+            ..ROW
+        };
         assert_eq!(open(&ring, other_row, &sealed), Err(SealError::Forged));
         let other_kind = Binding {
             kind: "oauth-verifier",

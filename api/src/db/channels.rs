@@ -104,7 +104,11 @@ impl ChannelRow {
     }
 
     /// Several channels of a workspace by id (those that exist).
-    pub fn find_many(conn: &mut DbConn, workspace_id: &str, ids: &[String]) -> QueryResult<Vec<Self>> {
+    pub fn find_many(
+        conn: &mut DbConn,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> QueryResult<Vec<Self>> {
         channels::table
             .filter(channels::workspace_id.eq(workspace_id))
             .filter(channels::id.eq_any(ids))
@@ -227,14 +231,15 @@ impl ChannelAuthorizationRow {
     }
 
     /// Takes (reads and deletes) an authorization of a workspace: a state works once.
-    pub fn take(conn: &mut DbConn, workspace_id: &str, state_hash: &str) -> QueryResult<Option<Self>> {
+    pub fn take(
+        conn: &mut DbConn,
+        workspace_id: &str,
+        state_hash: &str,
+    ) -> QueryResult<Option<Self>> {
         let target = channel_authorizations::table
             .filter(channel_authorizations::workspace_id.eq(workspace_id))
             .filter(channel_authorizations::state_hash.eq(state_hash));
-        let row = target
-            .select(Self::as_select())
-            .first(conn)
-            .optional()?;
+        let row = target.select(Self::as_select()).first(conn).optional()?;
         if row.is_some() {
             diesel::delete(target).execute(conn)?;
         }

@@ -36,7 +36,12 @@ impl PostCommentRow {
     }
 
     /// A page of a post's comments, oldest first.
-    pub fn list(conn: &mut DbConn, post_id: &str, after: Option<&str>, limit: i64) -> QueryResult<Vec<Self>> {
+    pub fn list(
+        conn: &mut DbConn,
+        post_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
         let mut query = post_comments::table
             .filter(post_comments::post_id.eq(post_id.to_owned()))
             .order(post_comments::id.asc())

@@ -209,7 +209,11 @@ impl PostRow {
     }
 
     /// Posts scheduled or publishing that target a channel.
-    pub fn count_targeting(conn: &mut DbConn, workspace_id: &str, channel_id: &str) -> QueryResult<i64> {
+    pub fn count_targeting(
+        conn: &mut DbConn,
+        workspace_id: &str,
+        channel_id: &str,
+    ) -> QueryResult<i64> {
         posts::table
             .filter(posts::workspace_id.eq(workspace_id))
             .filter(posts::status.eq_any(["scheduled", "publishing"]))
@@ -350,7 +354,12 @@ impl PostTransitionRow {
     }
 
     /// A page of a post's history, oldest first.
-    pub fn list(conn: &mut DbConn, post_id: &str, after: Option<&str>, limit: i64) -> QueryResult<Vec<Self>> {
+    pub fn list(
+        conn: &mut DbConn,
+        post_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
         let mut query = post_transitions::table
             .filter(post_transitions::post_id.eq(post_id.to_owned()))
             .order(post_transitions::id.asc())
@@ -430,7 +439,12 @@ impl PostRevisionRow {
     }
 
     /// A page of a post's revisions, newest first.
-    pub fn list(conn: &mut DbConn, post_id: &str, before: Option<&str>, limit: i64) -> QueryResult<Vec<Self>> {
+    pub fn list(
+        conn: &mut DbConn,
+        post_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
         let mut query = post_revisions::table
             .filter(post_revisions::post_id.eq(post_id.to_owned()))
             .order(post_revisions::id.desc())

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use crate::domain::settings::{ApprovalPolicy, TimeZone};
 use super::schema::{memberships, workspaces};
+use crate::domain::settings::{ApprovalPolicy, TimeZone};
 
 /// A workspace as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

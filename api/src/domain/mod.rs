@@ -3,8 +3,8 @@
 pub mod email;
 pub mod ids;
 pub mod password;
-pub mod posting_slots;
 pub mod post_content;
+pub mod posting_slots;
 pub mod roles;
 pub mod settings;
 pub mod text;

@@ -40,7 +40,11 @@ pub struct Part<'a> {
 pub type Issue = (String, String);
 
 /// Checks the main part and the follow-ups of one variant.
-pub fn check_parts(main: Part<'_>, follow_ups: &[Part<'_>], rules: PlatformRules<'_>) -> Vec<Issue> {
+pub fn check_parts(
+    main: Part<'_>,
+    follow_ups: &[Part<'_>],
+    rules: PlatformRules<'_>,
+) -> Vec<Issue> {
     let mut issues = check_part(main, rules);
     if !follow_ups.is_empty() && !rules.threads {
         issues.push((
@@ -122,9 +126,10 @@ mod tests {
     #[test]
     fn text_over_the_limit_is_named_with_both_numbers() {
         let types = vec!["image/png".to_owned()];
+        let eleven = "ñ".repeat(11);
         let main = Part {
             field: "variants[0]",
-            text: "ñ".repeat(11).as_str(),
+            text: &eleven,
             media: &[],
         };
         let issues = check_parts(main, &[], rules(&types));
@@ -157,7 +162,10 @@ mod tests {
             id: "g".into(),
             mime: "image/gif".into(),
         }];
-        let main = Part { media: &gif, ..main };
+        let main = Part {
+            media: &gif,
+            ..main
+        };
         let issues = check_parts(main, &[], rules(&types));
         assert_eq!(
             issues,
@@ -200,6 +208,9 @@ mod tests {
             text: "  ",
             media: &[],
         };
-        assert_eq!(check_parts(main, &[], rules(&types))[0].1, "needs text or media");
+        assert_eq!(
+            check_parts(main, &[], rules(&types))[0].1,
+            "needs text or media"
+        );
     }
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A day of the week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Weekday {
     /// Monday.
@@ -42,7 +44,9 @@ impl Weekday {
 }
 
 /// One weekly slot, in the workspace's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"weekday": "tuesday", "time": "09:30"}))]
 pub struct PostingSlot {
@@ -84,7 +88,12 @@ pub fn normalise(slots: Vec<PostingSlot>) -> Result<Vec<PostingSlot>, &'static s
 /// The slot instants after `after`, in order, for `weeks` weeks ahead.
 /// A local time that does not exist (a daylight-saving gap) is skipped; an
 /// ambiguous one (the hour repeated in autumn) takes its first occurrence.
-pub fn upcoming(slots: &[PostingSlot], tz: Tz, after: DateTime<Utc>, weeks: u32) -> Vec<DateTime<Utc>> {
+pub fn upcoming(
+    slots: &[PostingSlot],
+    tz: Tz,
+    after: DateTime<Utc>,
+    weeks: u32,
+) -> Vec<DateTime<Utc>> {
     let start = after.with_timezone(&tz).date_naive();
     let mut instants = Vec::new();
     for offset in 0..=i64::from(weeks) * 7 {
@@ -165,7 +174,7 @@ mod tests {
         let tz: Tz = "Europe/Madrid".parse().unwrap();
         // 2027-03-28 02:30 does not exist in Madrid.
         let slots = [slot(Weekday::Sunday, 2, 30)];
-        let next = upcoming(&slots, tz, at("2027-03-27T00:00:00Z"), 1);
+        let next = upcoming(&slots, tz, at("2027-03-27T00:00:00Z"), 2);
         assert_eq!(next, vec![at("2027-04-04T00:30:00Z")]);
     }
 
@@ -180,6 +189,9 @@ mod tests {
         assert_eq!(slots.len(), 2);
         assert_eq!(slots[0].weekday, Weekday::Monday);
         let serialised = serde_json::to_value(slots[0]).unwrap();
-        assert_eq!(serialised, serde_json::json!({"weekday": "monday", "time": "09:00"}));
+        assert_eq!(
+            serialised,
+            serde_json::json!({"weekday": "monday", "time": "09:00"})
+        );
     }
 }

@@ -76,7 +76,10 @@ mod tests {
 
     #[test]
     fn time_zones_are_checked_against_the_database() {
-        assert_eq!(TimeZone::parse("Europe/Madrid").unwrap().name(), "Europe/Madrid");
+        assert_eq!(
+            TimeZone::parse("Europe/Madrid").unwrap().name(),
+            "Europe/Madrid"
+        );
         assert_eq!(TimeZone::parse(" UTC ").unwrap().name(), "UTC");
         assert!(TimeZone::parse("Mars/Olympus").is_err());
         assert!(TimeZone::parse("").is_err());

@@ -157,7 +157,10 @@ mod tests {
         assert!(tagged.contains("utm_source=newsletter"));
         assert!(!tagged.contains("utm_source=mastodon"));
         assert_eq!(tag_links("no links here", &params()), "no links here");
-        assert_eq!(tag_links("https://acme.example", &UtmParams::default()), "https://acme.example");
+        assert_eq!(
+            tag_links("https://acme.example", &UtmParams::default()),
+            "https://acme.example"
+        );
     }
 
     #[test]

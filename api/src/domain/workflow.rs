@@ -215,14 +215,18 @@ fn past_tense(action: PostAction) -> &'static str {
         PostAction::Unschedule => "unscheduled",
         PostAction::Cancel => "cancelled",
         PostAction::StartPublishing => "published now",
-        PostAction::FinishPublished
-        | PostAction::FinishPartially
-        | PostAction::FinishFailed => "finished publishing",
+        PostAction::FinishPublished | PostAction::FinishPartially | PostAction::FinishFailed => {
+            "finished publishing"
+        }
     }
 }
 
 /// Where `action` takes a post in `from`: the workflow's only rule book.
-pub fn next(from: PostStatus, action: PostAction, review: Review) -> Result<PostStatus, NotAllowed> {
+pub fn next(
+    from: PostStatus,
+    action: PostAction,
+    review: Review,
+) -> Result<PostStatus, NotAllowed> {
     use PostAction as A;
     use PostStatus as S;
     let to = match (from, action) {

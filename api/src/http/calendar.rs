@@ -145,16 +145,21 @@ pub async fn get_calendar(
         return Err(ApiError::invalid_field("to", "must be after from"));
     }
     if range.to - range.from > chrono::Duration::days(MAX_RANGE_DAYS) {
-        return Err(ApiError::invalid_field("to", "must be at most 100 days after from"));
+        return Err(ApiError::invalid_field(
+            "to",
+            "must be at most 100 days after from",
+        ));
     }
     let filter = filters.to_filter();
-    let with_events = filter.status.is_none() && filter.channel_id.is_none() && filter.tag.is_none();
+    let with_events =
+        filter.status.is_none() && filter.channel_id.is_none() && filter.tag.is_none();
     let ws = access.workspace_id.to_string();
     let (from, to) = (range.from.naive_utc(), range.to.naive_utc());
     let calendar = state
         .db
         .read(move |conn| {
-            let workspace = WorkspaceRow::find(conn, &ws)?.ok_or(ApiError::NotFound("workspace"))?;
+            let workspace =
+                WorkspaceRow::find(conn, &ws)?.ok_or(ApiError::NotFound("workspace"))?;
             let tz = workspace.time_zone();
             let posts = PostRow::in_range(conn, &ws, &filter, from, to, MAX_ENTRIES)?;
             let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();

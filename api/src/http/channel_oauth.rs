@@ -16,13 +16,15 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::auth::sealing::{self, Binding};
 use crate::auth::tokens;
-use crate::db::channels::{ChannelAuthorizationRow, ChannelRow};
 use crate::db;
+use crate::db::channels::{ChannelAuthorizationRow, ChannelRow};
 use crate::domain::ids::{ChannelId, WorkspaceId};
 use crate::domain::roles::Permission;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
-use crate::http::channels::{Channel, ChannelStatus, check_config, enabled_plugin, identify, insert_channel};
+use crate::http::channels::{
+    Channel, ChannelStatus, check_config, enabled_plugin, identify, insert_channel,
+};
 use crate::http::extract::{Json, etag};
 use crate::http::problems::WriteProblems;
 use crate::plugins::bindings::Capabilities;
@@ -134,7 +136,10 @@ pub async fn start_channel_oauth(
     let redirect_uri = check_redirect(&body.redirect_uri)?;
     let plugin = enabled_plugin(&state, &body.plugin_id)?;
     if !plugin.manifest.can(Capabilities::OAUTH2) {
-        return Err(ApiError::invalid_field("plugin_id", "this plugin does not connect through OAuth2"));
+        return Err(ApiError::invalid_field(
+            "plugin_id",
+            "this plugin does not connect through OAuth2",
+        ));
     }
     check_config(&state, &plugin, &body.config).await?;
     let channel_id = ChannelId::new().to_string();
@@ -155,7 +160,11 @@ pub async fn start_channel_oauth(
     let now = db::now();
     let expires = now + Duration::minutes(AUTHORIZATION_TTL_MINUTES);
     let row = ChannelAuthorizationRow {
-        pkce_verifier: sealing::seal(&state.keys, verifier_binding(&state_hash), verifier.as_bytes()),
+        pkce_verifier: sealing::seal(
+            &state.keys,
+            verifier_binding(&state_hash),
+            verifier.as_bytes(),
+        ),
         state_hash,
         workspace_id: access.workspace_id.to_string(),
         channel_id,
@@ -215,7 +224,9 @@ pub async fn complete_channel_oauth(
         let (ws, hash) = (ws.clone(), state_hash.clone());
         state
             .db
-            .write(move |conn| ChannelAuthorizationRow::take(conn, &ws, &hash).map_err(ApiError::from))
+            .write(move |conn| {
+                ChannelAuthorizationRow::take(conn, &ws, &hash).map_err(ApiError::from)
+            })
             .await?
     };
     let Some(pending) = pending.filter(|p| p.expires_at > db::now()) else {
@@ -224,11 +235,16 @@ pub async fn complete_channel_oauth(
             "is unknown, used or expired; start again",
         ));
     };
-    let verifier = sealing::open(&state.keys, verifier_binding(&state_hash), &pending.pkce_verifier)
-        .map_err(|err| ApiError::internal(anyhow::anyhow!("authorization verifier: {err}")))?;
+    let verifier = sealing::open(
+        &state.keys,
+        verifier_binding(&state_hash),
+        &pending.pkce_verifier,
+    )
+    .map_err(|err| ApiError::internal(anyhow::anyhow!("authorization verifier: {err}")))?;
     let verifier = String::from_utf8(verifier).map_err(ApiError::internal)?;
     let plugin = enabled_plugin(&state, &pending.plugin_id)?;
-    let config: serde_json::Value = serde_json::from_str(&pending.config).map_err(ApiError::internal)?;
+    let config: serde_json::Value =
+        serde_json::from_str(&pending.config).map_err(ApiError::internal)?;
     let tokens = state
         .plugins
         .oauth_exchange(
@@ -275,7 +291,10 @@ pub async fn complete_channel_oauth(
         .write(move |conn| insert_channel(conn, &row).map(|()| row))
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/workspaces/{ws}/channels/{}", row.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/workspaces/{ws}/channels/{}", row.id),
+        ))
         .insert_header((header::ETAG, etag(row.version)))
         .json(Channel::from_row(row)?))
 }

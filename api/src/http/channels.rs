@@ -22,9 +22,9 @@ use crate::http::extract::{IdempotencyKey, IfMatch, Json, ListQuery, PageParams,
 use crate::http::idempotency::{self, Created};
 use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem, WriteProblems};
 use crate::http::views::utc;
+use crate::plugins::LoadedPlugin;
 use crate::plugins::bindings::Author;
 use crate::plugins::channels::{self as calls, seal_credentials};
-use crate::plugins::LoadedPlugin;
 use crate::state::AppState;
 
 /// A channel's health.
@@ -210,7 +210,10 @@ fn check_credentials_shape(credentials: &HashMap<String, String>) -> ApiResult<(
 }
 
 /// The enabled plugin a request names.
-pub fn enabled_plugin(state: &AppState, plugin_id: &str) -> ApiResult<std::sync::Arc<LoadedPlugin>> {
+pub fn enabled_plugin(
+    state: &AppState,
+    plugin_id: &str,
+) -> ApiResult<std::sync::Arc<LoadedPlugin>> {
     state
         .plugins
         .get(plugin_id)
@@ -419,7 +422,11 @@ pub async fn list_channels(
         .access(&state, path.into_inner(), Permission::ChannelsRead)
         .await?;
     let ListQuery { page, filters } = query;
-    let (ws, after, fetch) = (access.workspace_id.to_string(), page.after.clone(), page.fetch());
+    let (ws, after, fetch) = (
+        access.workspace_id.to_string(),
+        page.after.clone(),
+        page.fetch(),
+    );
     let rows = state
         .db
         .read(move |conn| {
@@ -629,15 +636,15 @@ pub async fn check_channel(
             status_reason: Some(None),
             ..account_changes(author)
         },
-        Err(crate::plugins::CallError::Plugin(crate::plugins::PluginFault::Unauthorized(reason))) => {
-            ChannelChanges {
-                status: (current.status != ChannelStatus::Paused.as_str())
-                    .then(|| ChannelStatus::NeedsReconnect.as_str().to_owned()),
-                status_reason: Some(Some(reason.chars().take(500).collect())),
-                checked_at: Some(Some(db::now())),
-                ..ChannelChanges::default()
-            }
-        }
+        Err(crate::plugins::CallError::Plugin(crate::plugins::PluginFault::Unauthorized(
+            reason,
+        ))) => ChannelChanges {
+            status: (current.status != ChannelStatus::Paused.as_str())
+                .then(|| ChannelStatus::NeedsReconnect.as_str().to_owned()),
+            status_reason: Some(Some(reason.chars().take(500).collect())),
+            checked_at: Some(Some(db::now())),
+            ..ChannelChanges::default()
+        },
         Err(err) => return Err(ApiError::platform(&err)),
     };
     let row = state
@@ -680,8 +687,9 @@ async fn set_paused(
                 status: Some(status.as_str().to_owned()),
                 ..ChannelChanges::default()
             };
-            ChannelRow::update(conn, &ws, &id, &changes, Some(current.version))?
-                .ok_or(ApiError::conflict("concurrent_change", "the channel changed; retry"))
+            ChannelRow::update(conn, &ws, &id, &changes, Some(current.version))?.ok_or(
+                ApiError::conflict("concurrent_change", "the channel changed; retry"),
+            )
         })
         .await?;
     with_etag(row)

@@ -217,12 +217,15 @@ pub struct ListQuery<F> {
 impl<F: DeserializeOwned> ListQuery<F> {
     /// Splits and reads a query string.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let bad = |err: &dyn std::fmt::Display| ApiError::bad_request("invalid_query", err.to_string());
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| bad(&e))?;
+        let bad =
+            |err: &dyn std::fmt::Display| ApiError::bad_request("invalid_query", err.to_string());
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query).map_err(|e| bad(&e))?;
         let (paging, filtering): (Vec<_>, Vec<_>) = pairs
             .into_iter()
             .partition(|(key, _)| key == "limit" || key == "cursor");
-        let encode = |pairs: &[(String, String)]| serde_urlencoded::to_string(pairs).map_err(|e| bad(&e));
+        let encode =
+            |pairs: &[(String, String)]| serde_urlencoded::to_string(pairs).map_err(|e| bad(&e));
         let params: PageParams =
             serde_urlencoded::from_str(&encode(&paging)?).map_err(|e| bad(&e))?;
         let filters: F = serde_urlencoded::from_str(&encode(&filtering)?).map_err(|e| bad(&e))?;

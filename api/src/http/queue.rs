@@ -112,7 +112,9 @@ pub async fn queue_post(
                 None => variants
                     .first()
                     .map(|v| v.channel_id.clone())
-                    .ok_or_else(|| ApiError::invalid_field("channel_id", "the post has no channels"))?,
+                    .ok_or_else(|| {
+                        ApiError::invalid_field("channel_id", "the post has no channels")
+                    })?,
             };
             let channel =
                 ChannelRow::find(conn, &ws, &channel_id)?.ok_or(ApiError::NotFound("channel"))?;
@@ -183,7 +185,8 @@ async fn read_queue(
         .db
         .read(move |conn| {
             let channel = ChannelRow::find(conn, &ws, &id)?.ok_or(ApiError::NotFound("channel"))?;
-            let workspace = WorkspaceRow::find(conn, &ws)?.ok_or(ApiError::NotFound("workspace"))?;
+            let workspace =
+                WorkspaceRow::find(conn, &ws)?.ok_or(ApiError::NotFound("workspace"))?;
             let tz = workspace.time_zone();
             let rows = PostRow::queue(conn, &ws, &id, crate::db::now(), QUEUE_LIMIT)?;
             let data = rows
@@ -265,7 +268,10 @@ pub async fn reorder_channel_queue(
                     ..PostChanges::default()
                 };
                 PostRow::update(conn, &ws, post_id, &changes, row.version)?.ok_or_else(|| {
-                    ApiError::conflict("concurrent_change", "a queued post changed meanwhile; retry")
+                    ApiError::conflict(
+                        "concurrent_change",
+                        "a queued post changed meanwhile; retry",
+                    )
                 })?;
                 record_transition(
                     conn,

@@ -117,7 +117,8 @@ pub async fn create_workspace(
                     created_at: now,
                     updated_at: now,
                     time_zone: time_zone.map_or("UTC", TimeZone::name).to_owned(),
-                    approval_roles: serde_json::to_string(&policy.roles).map_err(ApiError::internal)?,
+                    approval_roles: serde_json::to_string(&policy.roles)
+                        .map_err(ApiError::internal)?,
                     approvals_required: i32::try_from(policy.approvals_required).unwrap_or(1),
                 };
                 row.insert(conn)?;
@@ -257,12 +258,12 @@ pub async fn update_workspace(
     };
     if let Some(policy) = &body.approval_policy {
         check_policy(policy)?;
-        changes.approval_roles = Some(serde_json::to_string(&policy.roles).map_err(ApiError::internal)?);
+        changes.approval_roles =
+            Some(serde_json::to_string(&policy.roles).map_err(ApiError::internal)?);
         changes.approvals_required = i32::try_from(policy.approvals_required).ok();
     }
-    let unchanged = changes.name.is_none()
-        && changes.time_zone.is_none()
-        && changes.approval_roles.is_none();
+    let unchanged =
+        changes.name.is_none() && changes.time_zone.is_none() && changes.approval_roles.is_none();
     let id = access.workspace_id;
     let row = state
         .db

@@ -112,7 +112,8 @@ pub async fn fresh_context(
     plugin: &LoadedPlugin,
     row: ChannelRow,
 ) -> ApiResult<(CallContext, ChannelRow)> {
-    let config: serde_json::Value = serde_json::from_str(&row.config).map_err(ApiError::internal)?;
+    let config: serde_json::Value =
+        serde_json::from_str(&row.config).map_err(ApiError::internal)?;
     let credentials = open_credentials(&state.keys, &row)?;
     let now = crate::db::now();
     let expiring = row
@@ -123,7 +124,10 @@ pub async fn fresh_context(
     }
     let refreshed = state
         .plugins
-        .oauth_refresh(plugin, context(&row.id, config.clone(), credentials.clone()))
+        .oauth_refresh(
+            plugin,
+            context(&row.id, config.clone(), credentials.clone()),
+        )
         .await;
     match refreshed {
         Ok(tokens) => {
@@ -160,13 +164,16 @@ pub async fn note_failure(state: &AppState, row: &ChannelRow, err: &CallError) -
     Ok(())
 }
 
-async fn save(state: &AppState, row: &ChannelRow, changes: ChannelChanges) -> ApiResult<ChannelRow> {
+async fn save(
+    state: &AppState,
+    row: &ChannelRow,
+    changes: ChannelChanges,
+) -> ApiResult<ChannelRow> {
     let (ws, id) = (row.workspace_id.clone(), row.id.clone());
     state
         .db
         .write(move |conn| {
-            ChannelRow::update(conn, &ws, &id, &changes, None)?
-                .ok_or(ApiError::NotFound("channel"))
+            ChannelRow::update(conn, &ws, &id, &changes, None)?.ok_or(ApiError::NotFound("channel"))
         })
         .await
 }
@@ -192,14 +199,20 @@ pub fn reseal_all(conn: &mut crate::db::DbConn, ring: &KeyRing) -> anyhow::Resul
         let Some(last) = page.last() else { break };
         after = last.id.clone();
         for row in page {
-            let Some(sealed) = &row.credentials else { continue };
+            let Some(sealed) = &row.credentials else {
+                continue;
+            };
             if sealing::key_id(sealed) == Some(active.as_str()) {
                 continue;
             }
             let plaintext = sealing::open(ring, credentials_binding(&row.id), sealed)
                 .map_err(|err| anyhow::anyhow!("channel {}: {err}", row.id))?;
             let changes = ChannelChanges {
-                credentials: Some(Some(sealing::seal(ring, credentials_binding(&row.id), &plaintext))),
+                credentials: Some(Some(sealing::seal(
+                    ring,
+                    credentials_binding(&row.id),
+                    &plaintext,
+                ))),
                 credentials_key_id: Some(Some(active.clone())),
                 ..ChannelChanges::default()
             };
@@ -217,7 +230,11 @@ pub fn reseal_all(conn: &mut crate::db::DbConn, ring: &KeyRing) -> anyhow::Resul
         };
         let plaintext = sealing::open(ring, binding, &row.pkce_verifier)
             .map_err(|err| anyhow::anyhow!("authorization: {err}"))?;
-        ChannelAuthorizationRow::reseal(conn, &row.state_hash, &sealing::seal(ring, binding, &plaintext))?;
+        ChannelAuthorizationRow::reseal(
+            conn,
+            &row.state_hash,
+            &sealing::seal(ring, binding, &plaintext),
+        )?;
         done.authorizations += 1;
     }
     Ok(done)

@@ -446,7 +446,10 @@ impl PluginRegistry {
             (Capabilities::OAUTH2, "oauth2"),
             context,
             weigh_tokens,
-            move |p, store| p.plaza_plugin_platform().call_oauth_refresh(store, &channel),
+            move |p, store| {
+                p.plaza_plugin_platform()
+                    .call_oauth_refresh(store, &channel)
+            },
         )
         .await
         .and_then(contract)
@@ -455,7 +458,9 @@ impl PluginRegistry {
 
 fn weigh_author(value: &Result<Author, super::bindings::PluginError>) -> usize {
     match value {
-        Ok(a) => a.remote_id.len() + a.handle.len() + a.display_name.as_ref().map_or(0, String::len),
+        Ok(a) => {
+            a.remote_id.len() + a.handle.len() + a.display_name.as_ref().map_or(0, String::len)
+        }
         Err(_) => 0,
     }
 }

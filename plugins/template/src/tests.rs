@@ -35,7 +35,11 @@ fn describe_declares_what_the_plugin_does() {
             Capabilities::PUBLISH | Capabilities::MENTIONS | Capabilities::ACCOUNT_METRICS
         )
     );
-    assert!(manifest.capabilities.contains(Capabilities::OAUTH2 | Capabilities::PUBLISH_MEDIA));
+    assert!(
+        manifest
+            .capabilities
+            .contains(Capabilities::OAUTH2 | Capabilities::PUBLISH_MEDIA)
+    );
     let schema: Value = serde_json::from_str(&manifest.config_schema).unwrap();
     assert_eq!(schema["required"], json!(["base_url"]));
     assert_eq!(schema["properties"]["base_url"]["type"], "string");
@@ -314,7 +318,79 @@ fn unsupported_functions_say_so() {
         Err(PluginError::Unsupported)
     );
     assert_eq!(
-        Template::oauth_refresh(&channel()),
+        Template::fetch_messages(&channel(), None, 10),
         Err(PluginError::Unsupported)
     );
+}
+
+fn oauth_channel() -> Channel {
+    Channel::with_config("ch-1", &json!({ "base_url": BASE, "client_id": "plaza" }))
+}
+
+#[test]
+fn oauth_sends_people_to_consent_with_a_pkce_challenge() {
+    let _host = TestHost::new();
+    let url = Template::oauth_authorize_url(
+        &oauth_channel(),
+        "st/ate",
+        "chal",
+        "https://app.example/back",
+    )
+    .unwrap();
+    assert_eq!(
+        url,
+        "https://social.example.com/oauth/authorize?response_type=code&client_id=plaza\
+         &redirect_uri=https%3A%2F%2Fapp.example%2Fback&scope=read%20write&state=st%2Fate\
+         &code_challenge=chal&code_challenge_method=S256"
+    );
+    assert!(matches!(
+        Template::oauth_authorize_url(&channel(), "s", "c", "https://a.example"),
+        Err(PluginError::Invalid(reason)) if reason.contains("client_id")
+    ));
+}
+
+#[test]
+fn oauth_exchanges_codes_with_the_verifier_and_refreshes() {
+    let host = TestHost::new();
+    host.on(
+        "POST",
+        &format!("{BASE}/oauth/token"),
+        Response::json_body(
+            200,
+            &json!({"access_token": "a1", "refresh_token": "r1", "expires_in": 7200, "scope": "read write"}),
+        ),
+    );
+    let tokens = Template::oauth_exchange(
+        &oauth_channel(),
+        "code-1",
+        "verifier-1",
+        "https://app.example/back",
+    )
+    .unwrap();
+    assert_eq!(tokens.access, "a1");
+    assert_eq!(tokens.refresh.as_deref(), Some("r1"));
+    assert_eq!(tokens.expires_in, Some(7200));
+    let body = host.last_request().unwrap().body_text();
+    assert!(body.contains("grant_type=authorization_code"));
+    assert!(body.contains("code_verifier=verifier-1"));
+
+    host.credential("refresh_token", "r1");
+    Template::oauth_refresh(&oauth_channel()).unwrap();
+    assert!(
+        host.last_request()
+            .unwrap()
+            .body_text()
+            .contains("grant_type=refresh_token")
+    );
+
+    // A refused grant means the account must connect again.
+    host.on(
+        "POST",
+        &format!("{BASE}/oauth/token"),
+        Response::json_body(400, &json!({"error": "invalid_grant"})),
+    );
+    assert!(matches!(
+        Template::oauth_refresh(&oauth_channel()),
+        Err(PluginError::Unauthorized(_))
+    ));
 }

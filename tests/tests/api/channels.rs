@@ -38,9 +38,11 @@ async fn a_channel_connects_with_checked_credentials_that_are_never_shown() {
         .read({
             let id = id.clone();
             move |conn| {
-                diesel::sql_query(format!("SELECT credentials FROM channels WHERE id = '{id}'"))
-                    .load::<Sealed>(conn)
-                    .map_err(plaza_api::db::DbError::from)
+                diesel::sql_query(format!(
+                    "SELECT credentials FROM channels WHERE id = '{id}'"
+                ))
+                .load::<Sealed>(conn)
+                .map_err(plaza_api::db::DbError::from)
             }
         })
         .await
@@ -70,8 +72,16 @@ async fn bad_configuration_and_rejected_credentials_are_422_naming_why() {
     let path = format!("/v1/workspaces/{ws}/channels");
 
     let cases = [
-        (json!({"plugin_id": "nope", "config": {}}), "validation_failed", "plugin_id"),
-        (json!({"plugin_id": "template", "config": {}}), "validation_failed", "config"),
+        (
+            json!({"plugin_id": "nope", "config": {}}),
+            "validation_failed",
+            "plugin_id",
+        ),
+        (
+            json!({"plugin_id": "template", "config": {}}),
+            "validation_failed",
+            "config",
+        ),
         (
             json!({"plugin_id": "template", "config": {"base_url": platform.url, "colour": "red"}}),
             "validation_failed",
@@ -107,38 +117,67 @@ async fn health_follows_the_platform_and_pause_resume() {
     let ada = app.signup("ada@example.com").await;
     let ws = app.create_workspace(&ada, "Acme").await;
     let channel = app.connect_channel(&ada, &ws, &platform.url, "t0ken").await;
-    let path = format!("/v1/workspaces/{ws}/channels/{}", channel["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/workspaces/{ws}/channels/{}",
+        channel["id"].as_str().unwrap()
+    );
 
     platform.revoke_all();
     let checked = app
-        .call(app.post(&format!("{path}/check"), &ada.access, &json!({})), StatusCode::OK)
+        .call(
+            app.post(&format!("{path}/check"), &ada.access, &json!({})),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(checked["status"], "needs_reconnect");
-    assert!(checked["status_reason"].as_str().unwrap().contains("invalid_token"));
+    assert!(
+        checked["status_reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
 
     // New credentials reconnect it.
-    platform.state.lock().unwrap().access_tokens.push("fresh".into());
+    platform
+        .state
+        .lock()
+        .unwrap()
+        .access_tokens
+        .push("fresh".into());
     let reconnected = app
         .call(
-            app.patch(&path, &ada.access, &json!({"credentials": {"access_token": "fresh"}})),
+            app.patch(
+                &path,
+                &ada.access,
+                &json!({"credentials": {"access_token": "fresh"}}),
+            ),
             StatusCode::OK,
         )
         .await;
     assert_eq!(reconnected["status"], "connected");
 
     let paused = app
-        .call(app.post(&format!("{path}/pause"), &ada.access, &json!({})), StatusCode::OK)
+        .call(
+            app.post(&format!("{path}/pause"), &ada.access, &json!({})),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(paused["status"], "paused");
     let listed = app
         .call(
-            app.get(&format!("/v1/workspaces/{ws}/channels?status=paused"), &ada.access),
+            app.get(
+                &format!("/v1/workspaces/{ws}/channels?status=paused"),
+                &ada.access,
+            ),
             StatusCode::OK,
         )
         .await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     let resumed = app
-        .call(app.post(&format!("{path}/resume"), &ada.access, &json!({})), StatusCode::OK)
+        .call(
+            app.post(&format!("{path}/resume"), &ada.access, &json!({})),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(resumed["status"], "connected");
 
@@ -149,12 +188,22 @@ async fn health_follows_the_platform_and_pause_resume() {
         {"weekday": "friday", "time": "09:00"}
     ]);
     let updated = app
-        .call(app.patch(&path, &ada.access, &json!({"posting_slots": slots})), StatusCode::OK)
+        .call(
+            app.patch(&path, &ada.access, &json!({"posting_slots": slots})),
+            StatusCode::OK,
+        )
         .await;
-    assert_eq!(updated["posting_slots"][0], json!({"weekday": "monday", "time": "17:30"}));
+    assert_eq!(
+        updated["posting_slots"][0],
+        json!({"weekday": "monday", "time": "17:30"})
+    );
     assert_eq!(updated["posting_slots"].as_array().unwrap().len(), 2);
     let bad = app
-        .patch(&path, &ada.access, &json!({"posting_slots": [{"weekday": "monday", "time": "25:00"}]}))
+        .patch(
+            &path,
+            &ada.access,
+            &json!({"posting_slots": [{"weekday": "monday", "time": "25:00"}]}),
+        )
         .send()
         .await
         .unwrap();
@@ -167,7 +216,12 @@ async fn health_follows_the_platform_and_pause_resume() {
         .send()
         .await
         .unwrap();
-    expect_problem(stale, StatusCode::PRECONDITION_FAILED, "precondition_failed").await;
+    expect_problem(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
 
     let gone = app.delete(&path, &ada.access).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
@@ -229,15 +283,30 @@ async fn oauth2_with_pkce_connects_and_tokens_refresh_before_they_expire() {
     assert!(channel["token_expires_at"].is_string());
     // The verifier went to the token endpoint, and a state works once.
     assert!(platform.state.lock().unwrap().token_requests[0].contains_key("code_verifier"));
-    let replay = app.post(&callback, &ada.access, &body).send().await.unwrap();
-    let problem = expect_problem(replay, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let replay = app
+        .post(&callback, &ada.access, &body)
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(
+        replay,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(problem["errors"][0]["field"], "state");
 
     // The token expires within the margin: a check refreshes it first.
-    let path = format!("/v1/workspaces/{ws}/channels/{}", channel["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/workspaces/{ws}/channels/{}",
+        channel["id"].as_str().unwrap()
+    );
     let before = channel["token_expires_at"].clone();
     let checked = app
-        .call(app.post(&format!("{path}/check"), &ada.access, &json!({})), StatusCode::OK)
+        .call(
+            app.post(&format!("{path}/check"), &ada.access, &json!({})),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(checked["status"], "connected");
     assert_ne!(checked["token_expires_at"], before);
@@ -248,7 +317,10 @@ async fn oauth2_with_pkce_connects_and_tokens_refresh_before_they_expire() {
     // A refused refresh marks the channel for reconnection.
     platform.revoke_all();
     let refused = app
-        .call(app.post(&format!("{path}/check"), &ada.access, &json!({})), StatusCode::OK)
+        .call(
+            app.post(&format!("{path}/check"), &ada.access, &json!({})),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(refused["status"], "needs_reconnect");
 }
@@ -268,7 +340,12 @@ async fn oauth_needs_a_plugin_that_declares_it_and_a_real_redirect() {
         .send()
         .await
         .unwrap();
-    let problem = expect_problem(bad_redirect, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = expect_problem(
+        bad_redirect,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(problem["errors"][0]["field"], "redirect_uri");
     let unknown_state = app
         .post(
@@ -279,20 +356,35 @@ async fn oauth_needs_a_plugin_that_declares_it_and_a_real_redirect() {
         .send()
         .await
         .unwrap();
-    expect_problem(unknown_state, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    expect_problem(
+        unknown_state,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[actix_web::test]
 async fn a_sealed_credential_copied_to_another_channel_does_not_open() {
     let app = TestApp::spawn_with_plugins().await;
     let platform = FakePlatform::start("t0ken");
-    platform.state.lock().unwrap().access_tokens.push("other".into());
+    platform
+        .state
+        .lock()
+        .unwrap()
+        .access_tokens
+        .push("other".into());
     let ada = app.signup("ada@example.com").await;
     let ws = app.create_workspace(&ada, "Acme").await;
     let first = app.connect_channel(&ada, &ws, &platform.url, "t0ken").await;
     let other_ws = app.create_workspace(&ada, "Other").await;
-    let second = app.connect_channel(&ada, &other_ws, &platform.url, "other").await;
-    let (a, b) = (first["id"].as_str().unwrap().to_owned(), second["id"].as_str().unwrap().to_owned());
+    let second = app
+        .connect_channel(&ada, &other_ws, &platform.url, "other")
+        .await;
+    let (a, b) = (
+        first["id"].as_str().unwrap().to_owned(),
+        second["id"].as_str().unwrap().to_owned(),
+    );
     app.state
         .db
         .write(move |conn| {
@@ -306,7 +398,10 @@ async fn a_sealed_credential_copied_to_another_channel_does_not_open() {
         .unwrap();
     let check = app
         .post(
-            &format!("/v1/workspaces/{other_ws}/channels/{}/check", second["id"].as_str().unwrap()),
+            &format!(
+                "/v1/workspaces/{other_ws}/channels/{}/check",
+                second["id"].as_str().unwrap()
+            ),
             &ada.access,
             &json!({}),
         )

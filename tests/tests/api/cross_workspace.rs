@@ -13,7 +13,9 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "create_invitation" => Some(json!({"email": "mallory@example.com", "role": "owner"})),
         "update_member" => Some(json!({"role": "analyst"})),
         "create_api_token" => Some(json!({"name": "x", "permissions": ["workspace:read"]})),
-        "create_channel" => Some(json!({"plugin_id": "template", "config": {"base_url": "https://a.example"}})),
+        "create_channel" => {
+            Some(json!({"plugin_id": "template", "config": {"base_url": "https://a.example"}}))
+        }
         "update_channel" => Some(json!({"name": "Hijacked"})),
         "start_channel_oauth" => Some(
             json!({"plugin_id": "template", "config": {"base_url": "https://a.example", "client_id": "x"}, "redirect_uri": "https://a.example"}),
@@ -51,7 +53,10 @@ async fn another_workspaces_objects_answer_404() {
     let post = post["id"].as_str().unwrap().to_owned();
     let revisions = app
         .call(
-            app.get(&format!("/v1/workspaces/{ws}/posts/{post}/revisions"), &ada.access),
+            app.get(
+                &format!("/v1/workspaces/{ws}/posts/{post}/revisions"),
+                &ada.access,
+            ),
             StatusCode::OK,
         )
         .await;
@@ -181,12 +186,21 @@ async fn another_workspaces_objects_answer_404() {
     .await;
     assert!(tokens["data"][0]["revoked_at"].is_null());
     let post = app
-        .call(app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &ada.access), StatusCode::OK)
+        .call(
+            app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &ada.access),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(post["body"], "Acme secret plans");
     assert_eq!(post["status"], "draft");
     let channel = app
-        .call(app.get(&format!("/v1/workspaces/{ws}/channels/{channel}"), &ada.access), StatusCode::OK)
+        .call(
+            app.get(
+                &format!("/v1/workspaces/{ws}/channels/{channel}"),
+                &ada.access,
+            ),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(channel["status"], "connected");
 }

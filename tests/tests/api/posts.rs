@@ -23,7 +23,9 @@ async fn desk() -> Desk {
     let cm = app
         .add_member(&owner, &ws, "cm@example.com", "community_manager")
         .await;
-    let channel = app.connect_channel(&owner, &ws, &platform.url, "t0ken").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
     Desk {
         channel: channel["id"].as_str().unwrap().to_owned(),
         app,
@@ -41,13 +43,25 @@ impl Desk {
 
     async fn draft(&self, who: &Session, body: Value) -> Value {
         self.app
-            .call(self.app.post(&self.posts(), &who.access, &body), StatusCode::CREATED)
+            .call(
+                self.app.post(&self.posts(), &who.access, &body),
+                StatusCode::CREATED,
+            )
             .await
     }
 
-    async fn act(&self, who: &Session, post: &Value, action: &str, body: Value, status: StatusCode) -> Value {
+    async fn act(
+        &self,
+        who: &Session,
+        post: &Value,
+        action: &str,
+        body: Value,
+        status: StatusCode,
+    ) -> Value {
         let path = format!("{}/{}/{action}", self.posts(), post["id"].as_str().unwrap());
-        self.app.call(self.app.post(&path, &who.access, &body), status).await
+        self.app
+            .call(self.app.post(&path, &who.access, &body), status)
+            .await
     }
 }
 
@@ -81,12 +95,18 @@ async fn variants_are_checked_against_their_platform() {
     let preview = d
         .app
         .call(
-            d.app.get(&format!("{}/{}/preview", d.posts(), ok["id"].as_str().unwrap()), &d.cm.access),
+            d.app.get(
+                &format!("{}/{}/preview", d.posts(), ok["id"].as_str().unwrap()),
+                &d.cm.access,
+            ),
             StatusCode::OK,
         )
         .await;
     let text = preview["variants"][0]["text"].as_str().unwrap();
-    assert!(text.contains("utm_source=template&utm_medium=social&utm_campaign=spring"), "{text}");
+    assert!(
+        text.contains("utm_source=template&utm_medium=social&utm_campaign=spring"),
+        "{text}"
+    );
     assert_eq!(preview["problems"], json!([]));
 
     let nobody = uuid::Uuid::now_v7();
@@ -112,8 +132,18 @@ async fn variants_are_checked_against_their_platform() {
         ),
     ];
     for (body, field) in cases {
-        let response = d.app.post(&d.posts(), &d.cm.access, &body).send().await.unwrap();
-        let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let response = d
+            .app
+            .post(&d.posts(), &d.cm.access, &body)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
         let fields: Vec<&str> = problem["errors"]
             .as_array()
             .unwrap()
@@ -124,11 +154,20 @@ async fn variants_are_checked_against_their_platform() {
     }
     let text_error = d
         .app
-        .post(&d.posts(), &d.cm.access, &simple(&d.channel, &"x".repeat(501)))
+        .post(
+            &d.posts(),
+            &d.cm.access,
+            &simple(&d.channel, &"x".repeat(501)),
+        )
         .send()
         .await
         .unwrap();
-    let problem = expect_problem(text_error, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = expect_problem(
+        text_error,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(
         problem["errors"][0]["message"],
         "is 501 characters; Template takes at most 500"
@@ -146,54 +185,131 @@ async fn the_workflow_runs_from_draft_to_scheduled_with_every_step_on_record() {
 
     // Scheduling a draft is refused; so is approving one.
     let future = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
-    d.act(&d.owner, &post, "schedule", json!({"scheduled_at": future}), StatusCode::CONFLICT).await;
+    d.act(
+        &d.owner,
+        &post,
+        "schedule",
+        json!({"scheduled_at": future}),
+        StatusCode::CONFLICT,
+    )
+    .await;
 
-    let submitted = d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK).await;
+    let submitted = d
+        .act(&d.cm, &post, "submit", json!(null), StatusCode::OK)
+        .await;
     assert_eq!(submitted["status"], "in_review");
     assert_eq!(submitted["approvals"]["required"], 1);
 
     // A post in review is not edited; its author does not approve it.
     let path = format!("{}/{}", d.posts(), post["id"].as_str().unwrap());
-    let edit = d.app.patch(&path, &d.cm.access, &json!({"body": "x"})).send().await.unwrap();
+    let edit = d
+        .app
+        .patch(&path, &d.cm.access, &json!({"body": "x"}))
+        .send()
+        .await
+        .unwrap();
     expect_problem(edit, StatusCode::CONFLICT, "post_in_review").await;
-    let changes = d.act(&strategist, &post, "request-changes", json!({}), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let changes = d
+        .act(
+            &strategist,
+            &post,
+            "request-changes",
+            json!({}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     assert_eq!(changes["errors"][0]["field"], "reason");
     let back = d
-        .act(&strategist, &post, "request-changes", json!({"reason": "Add the link"}), StatusCode::OK)
+        .act(
+            &strategist,
+            &post,
+            "request-changes",
+            json!({"reason": "Add the link"}),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(back["status"], "changes_requested");
     let edited = d
         .app
-        .call(d.app.patch(&path, &d.cm.access, &json!({"body": "Hello https://acme.example"})), StatusCode::OK)
+        .call(
+            d.app.patch(
+                &path,
+                &d.cm.access,
+                &json!({"body": "Hello https://acme.example"}),
+            ),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(edited["status"], "draft");
-    d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK).await;
-    let approved = d.act(&strategist, &post, "approve", json!({}), StatusCode::OK).await;
+    d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK)
+        .await;
+    let approved = d
+        .act(&strategist, &post, "approve", json!({}), StatusCode::OK)
+        .await;
     assert_eq!(approved["status"], "approved");
 
     // Past times are refused; a future one schedules it.
     let past = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    let refused = d.act(&d.cm, &post, "schedule", json!({"scheduled_at": past}), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let refused = d
+        .act(
+            &d.cm,
+            &post,
+            "schedule",
+            json!({"scheduled_at": past}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     assert_eq!(refused["errors"][0]["field"], "scheduled_at");
-    let scheduled = d.act(&d.cm, &post, "schedule", json!({"scheduled_at": future}), StatusCode::OK).await;
+    let scheduled = d
+        .act(
+            &d.cm,
+            &post,
+            "schedule",
+            json!({"scheduled_at": future}),
+            StatusCode::OK,
+        )
+        .await;
     assert_eq!(scheduled["status"], "scheduled");
     assert!(scheduled["scheduled_at"].is_string());
 
     // Editing scheduled content sends it back to review.
     let reedited = d
         .app
-        .call(d.app.patch(&path, &d.cm.access, &json!({"body": "Hello again"})), StatusCode::OK)
+        .call(
+            d.app
+                .patch(&path, &d.cm.access, &json!({"body": "Hello again"})),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(reedited["status"], "in_review");
     assert!(reedited["scheduled_at"].is_null());
-    d.act(&strategist, &post, "approve", json!({}), StatusCode::OK).await;
-    d.act(&d.cm, &post, "schedule", json!({"scheduled_at": future}), StatusCode::OK).await;
-    let cancelled = d.act(&d.cm, &post, "cancel", json!({"reason": "event moved"}), StatusCode::OK).await;
+    d.act(&strategist, &post, "approve", json!({}), StatusCode::OK)
+        .await;
+    d.act(
+        &d.cm,
+        &post,
+        "schedule",
+        json!({"scheduled_at": future}),
+        StatusCode::OK,
+    )
+    .await;
+    let cancelled = d
+        .act(
+            &d.cm,
+            &post,
+            "cancel",
+            json!({"reason": "event moved"}),
+            StatusCode::OK,
+        )
+        .await;
     assert_eq!(cancelled["status"], "cancelled");
 
     let history = d
         .app
-        .call(d.app.get(&format!("{path}/history"), &d.cm.access), StatusCode::OK)
+        .call(
+            d.app.get(&format!("{path}/history"), &d.cm.access),
+            StatusCode::OK,
+        )
         .await;
     let steps: Vec<(String, String, String)> = history["data"]
         .as_array()
@@ -231,8 +347,14 @@ async fn the_workflow_runs_from_draft_to_scheduled_with_every_step_on_record() {
 #[actix_web::test]
 async fn the_workspace_decides_who_needs_approval_and_how_many() {
     let d = desk().await;
-    let sam = d.app.add_member(&d.owner, &d.ws, "sam@example.com", "strategist").await;
-    let kim = d.app.add_member(&d.owner, &d.ws, "kim@example.com", "strategist").await;
+    let sam = d
+        .app
+        .add_member(&d.owner, &d.ws, "sam@example.com", "strategist")
+        .await;
+    let kim = d
+        .app
+        .add_member(&d.owner, &d.ws, "kim@example.com", "strategist")
+        .await;
     d.app
         .call(
             d.app.patch(
@@ -245,18 +367,29 @@ async fn the_workspace_decides_who_needs_approval_and_how_many() {
         .await;
 
     // The owner needs no approval.
-    let own = d.draft(&d.owner, simple(&d.channel, "From the owner")).await;
-    let auto = d.act(&d.owner, &own, "submit", json!(null), StatusCode::OK).await;
+    let own = d
+        .draft(&d.owner, simple(&d.channel, "From the owner"))
+        .await;
+    let auto = d
+        .act(&d.owner, &own, "submit", json!(null), StatusCode::OK)
+        .await;
     assert_eq!(auto["status"], "approved");
 
     // A community manager's post needs two distinct approvals.
     let post = d.draft(&d.cm, simple(&d.channel, "From the CM")).await;
-    d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK).await;
-    let one = d.act(&sam, &post, "approve", json!({}), StatusCode::OK).await;
+    d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK)
+        .await;
+    let one = d
+        .act(&sam, &post, "approve", json!({}), StatusCode::OK)
+        .await;
     assert_eq!(one["status"], "in_review");
-    let twice = d.act(&sam, &post, "approve", json!({}), StatusCode::OK).await;
+    let twice = d
+        .act(&sam, &post, "approve", json!({}), StatusCode::OK)
+        .await;
     assert_eq!(twice["status"], "in_review", "the same person counts once");
-    let two = d.act(&kim, &post, "approve", json!({}), StatusCode::OK).await;
+    let two = d
+        .act(&kim, &post, "approve", json!({}), StatusCode::OK)
+        .await;
     assert_eq!(two["status"], "approved");
     assert_eq!(two["approvals"]["given"].as_array().unwrap().len(), 2);
 
@@ -272,8 +405,11 @@ async fn the_workspace_decides_who_needs_approval_and_how_many() {
         )
         .await;
     let sams = d.draft(&sam, simple(&d.channel, "From Sam")).await;
-    d.act(&sam, &sams, "submit", json!(null), StatusCode::OK).await;
-    let me = d.act(&sam, &sams, "approve", json!({}), StatusCode::FORBIDDEN).await;
+    d.act(&sam, &sams, "submit", json!(null), StatusCode::OK)
+        .await;
+    let me = d
+        .act(&sam, &sams, "approve", json!({}), StatusCode::FORBIDDEN)
+        .await;
     assert_eq!(me["code"], "self_approval");
     let bad = d
         .app
@@ -286,14 +422,25 @@ async fn the_workspace_decides_who_needs_approval_and_how_many() {
         .await
         .unwrap();
     let problem = expect_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert!(problem["errors"][0]["field"].as_str().unwrap().starts_with("time_zone"));
+    assert!(
+        problem["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("time_zone")
+    );
 }
 
 #[actix_web::test]
 async fn roles_decide_who_writes_approves_and_schedules() {
     let d = desk().await;
-    let moderator = d.app.add_member(&d.owner, &d.ws, "mod@example.com", "moderator").await;
-    let analyst = d.app.add_member(&d.owner, &d.ws, "ana@example.com", "analyst").await;
+    let moderator = d
+        .app
+        .add_member(&d.owner, &d.ws, "mod@example.com", "moderator")
+        .await;
+    let analyst = d
+        .app
+        .add_member(&d.owner, &d.ws, "ana@example.com", "analyst")
+        .await;
     for who in [&moderator, &analyst] {
         let response = d
             .app
@@ -304,9 +451,11 @@ async fn roles_decide_who_writes_approves_and_schedules() {
         expect_problem(response, StatusCode::FORBIDDEN, "permission_denied").await;
     }
     let post = d.draft(&d.cm, simple(&d.channel, "Hello")).await;
-    d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK).await;
+    d.act(&d.cm, &post, "submit", json!(null), StatusCode::OK)
+        .await;
     // A community manager does not approve; an analyst reads.
-    d.act(&d.cm, &post, "approve", json!({}), StatusCode::FORBIDDEN).await;
+    d.act(&d.cm, &post, "approve", json!({}), StatusCode::FORBIDDEN)
+        .await;
     let read = d
         .app
         .call(d.app.get(&d.posts(), &analyst.access), StatusCode::OK)
@@ -334,11 +483,19 @@ async fn every_edit_is_a_revision_that_can_be_restored() {
         .send()
         .await
         .unwrap();
-    expect_problem(stale, StatusCode::PRECONDITION_FAILED, "precondition_failed").await;
+    expect_problem(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
 
     let revisions = d
         .app
-        .call(d.app.get(&format!("{path}/revisions"), &d.cm.access), StatusCode::OK)
+        .call(
+            d.app.get(&format!("{path}/revisions"), &d.cm.access),
+            StatusCode::OK,
+        )
         .await;
     let list = revisions["data"].as_array().unwrap();
     assert_eq!(list.len(), 2);
@@ -347,7 +504,11 @@ async fn every_edit_is_a_revision_that_can_be_restored() {
     let restored = d
         .app
         .call(
-            d.app.post(&format!("{path}/revisions/{first}/restore"), &d.cm.access, &json!({})),
+            d.app.post(
+                &format!("{path}/revisions/{first}/restore"),
+                &d.cm.access,
+                &json!({}),
+            ),
             StatusCode::OK,
         )
         .await;
@@ -373,14 +534,30 @@ async fn comments_mention_members_by_email() {
         )
         .await;
     assert_eq!(comment["mentions"], json!([d.owner.user_id]));
-    let list = d.app.call(d.app.get(&path, &d.owner.access), StatusCode::OK).await;
+    let list = d
+        .app
+        .call(d.app.get(&path, &d.owner.access), StatusCode::OK)
+        .await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     let id = comment["id"].as_str().unwrap();
     // Only the author or an owner deletes it.
-    let analyst = d.app.add_member(&d.owner, &d.ws, "ana@example.com", "analyst").await;
-    let refused = d.app.delete(&format!("{path}/{id}"), &analyst.access).send().await.unwrap();
+    let analyst = d
+        .app
+        .add_member(&d.owner, &d.ws, "ana@example.com", "analyst")
+        .await;
+    let refused = d
+        .app
+        .delete(&format!("{path}/{id}"), &analyst.access)
+        .send()
+        .await
+        .unwrap();
     expect_problem(refused, StatusCode::FORBIDDEN, "not_comment_author").await;
-    let deleted = d.app.delete(&format!("{path}/{id}"), &d.owner.access).send().await.unwrap();
+    let deleted = d
+        .app
+        .delete(&format!("{path}/{id}"), &d.owner.access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 }
 
@@ -398,7 +575,10 @@ async fn bulk_import_reports_each_refused_row() {
     );
     let import = |dry: bool| {
         d.app
-            .request(reqwest::Method::POST, &format!("/v1/workspaces/{}/post-imports?dry_run={dry}", d.ws))
+            .request(
+                reqwest::Method::POST,
+                &format!("/v1/workspaces/{}/post-imports?dry_run={dry}", d.ws),
+            )
             .bearer_auth(&d.cm.access)
             .header("content-type", "text/csv")
             .body(csv.clone())
@@ -413,7 +593,10 @@ async fn bulk_import_reports_each_refused_row() {
     assert_eq!(rejected[0]["errors"][0]["field"], "variants[0].text");
     assert_eq!(rejected[1]["row"], 3);
     assert_eq!(rejected[1]["errors"][0]["field"], "channel_ids");
-    let posts = d.app.call(d.app.get(&d.posts(), &d.cm.access), StatusCode::OK).await;
+    let posts = d
+        .app
+        .call(d.app.get(&d.posts(), &d.cm.access), StatusCode::OK)
+        .await;
     assert_eq!(posts["data"].as_array().unwrap().len(), 2);
     assert_eq!(posts["data"][0]["tags"], json!(["launch", "spring"]));
 
@@ -438,34 +621,64 @@ async fn the_queue_fills_the_next_free_slots_and_can_be_reordered() {
     let channel_path = format!("/v1/workspaces/{}/channels/{}", d.ws, d.channel);
     d.app
         .call(
-            d.app.patch(&format!("/v1/workspaces/{}", d.ws), &d.owner.access, &json!({"time_zone": "Europe/Madrid"})),
+            d.app.patch(
+                &format!("/v1/workspaces/{}", d.ws),
+                &d.owner.access,
+                &json!({"time_zone": "Europe/Madrid"}),
+            ),
             StatusCode::OK,
         )
         .await;
-    let every_day: Vec<Value> = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-        .iter()
-        .map(|day| json!({"weekday": day, "time": "10:00"}))
-        .collect();
+    let every_day: Vec<Value> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|day| json!({"weekday": day, "time": "10:00"}))
+    .collect();
     d.app
-        .call(d.app.patch(&channel_path, &d.owner.access, &json!({"posting_slots": every_day})), StatusCode::OK)
+        .call(
+            d.app.patch(
+                &channel_path,
+                &d.owner.access,
+                &json!({"posting_slots": every_day}),
+            ),
+            StatusCode::OK,
+        )
         .await;
     let mut ids = Vec::new();
     for text in ["one", "two"] {
         let post = d.draft(&d.owner, simple(&d.channel, text)).await;
-        d.act(&d.owner, &post, "submit", json!(null), StatusCode::OK).await;
-        let queued = d.act(&d.owner, &post, "queue", json!({}), StatusCode::OK).await;
+        d.act(&d.owner, &post, "submit", json!(null), StatusCode::OK)
+            .await;
+        let queued = d
+            .act(&d.owner, &post, "queue", json!({}), StatusCode::OK)
+            .await;
         assert_eq!(queued["status"], "scheduled");
         ids.push(post["id"].as_str().unwrap().to_owned());
     }
     let queue = d
         .app
-        .call(d.app.get(&format!("{channel_path}/queue"), &d.cm.access), StatusCode::OK)
+        .call(
+            d.app.get(&format!("{channel_path}/queue"), &d.cm.access),
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(queue["time_zone"], "Europe/Madrid");
     let entries = queue["data"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["post_id"], ids[0]);
-    assert!(entries[0]["local_scheduled_at"].as_str().unwrap().contains("T10:00:00+01:00"));
+    assert!(
+        entries[0]["local_scheduled_at"]
+            .as_str()
+            .unwrap()
+            .contains("T10:00:00+01:00")
+    );
     assert_ne!(entries[0]["scheduled_at"], entries[1]["scheduled_at"]);
     let first_time = entries[0]["scheduled_at"].clone();
 
@@ -489,7 +702,12 @@ async fn the_queue_fills_the_next_free_slots_and_can_be_reordered() {
         .send()
         .await
         .unwrap();
-    expect_problem(partial, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    expect_problem(
+        partial,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
 
     // The calendar shows them in the workspace's zone, filterable.
     let from = chrono::Utc::now().to_rfc3339();
@@ -502,12 +720,26 @@ async fn the_queue_fills_the_next_free_slots_and_can_be_reordered() {
             urlencode(&to)
         )
     };
-    let calendar = d.app.call(d.app.get(&url(""), &d.cm.access), StatusCode::OK).await;
+    let calendar = d
+        .app
+        .call(d.app.get(&url(""), &d.cm.access), StatusCode::OK)
+        .await;
     assert_eq!(calendar["time_zone"], "Europe/Madrid");
     assert_eq!(calendar["entries"].as_array().unwrap().len(), 2);
     assert_eq!(calendar["entries"][0]["kind"], "post");
-    assert!(calendar["entries"][0]["local_starts_at"].as_str().unwrap().ends_with("+01:00"));
-    let tagged = d.app.call(d.app.get(&url("&tag=nothing"), &d.cm.access), StatusCode::OK).await;
+    assert!(
+        calendar["entries"][0]["local_starts_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("+01:00")
+    );
+    let tagged = d
+        .app
+        .call(
+            d.app.get(&url("&tag=nothing"), &d.cm.access),
+            StatusCode::OK,
+        )
+        .await;
     assert_eq!(tagged["entries"], json!([]));
     let wide = d
         .app

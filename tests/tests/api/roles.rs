@@ -235,7 +235,9 @@ fn operations(ws: &str, owner_id: &str, n: usize) -> Vec<Operation> {
         op(
             "get_calendar",
             Method::GET,
-            format!("/v1/workspaces/{ws}/calendar?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z"),
+            format!(
+                "/v1/workspaces/{ws}/calendar?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z"
+            ),
             None,
             false,
             all,

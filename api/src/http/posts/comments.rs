@@ -115,9 +115,15 @@ pub async fn create_post_comment(
     let body = body.0;
     let text = body.body.trim().to_owned();
     if text.is_empty() || text.chars().count() > 5_000 {
-        return Err(ApiError::invalid_field("body", "must be 1–5,000 characters"));
+        return Err(ApiError::invalid_field(
+            "body",
+            "must be 1–5,000 characters",
+        ));
     }
-    let base = format!("/v1/workspaces/{}/posts/{post_id}/comments", access.workspace_id);
+    let base = format!(
+        "/v1/workspaces/{}/posts/{post_id}/comments",
+        access.workspace_id
+    );
     let fingerprint = ("POST", &base, &body);
     idempotency::once(&state, principal.key(), key, fingerprint, || async {
         let (ws, id) = (access.workspace_id.to_string(), post_id.to_string());
@@ -215,7 +221,8 @@ pub async fn delete_post_comment(
         .db
         .write(move |conn| {
             load_row(conn, &ws, &id)?;
-            let comment = PostCommentRow::find(conn, &id, &cid)?.ok_or(ApiError::NotFound("comment"))?;
+            let comment =
+                PostCommentRow::find(conn, &id, &cid)?.ok_or(ApiError::NotFound("comment"))?;
             if comment.author_id != access.user_id.to_string() && access.role != Role::Owner {
                 return Err(ApiError::forbidden(
                     "not_comment_author",

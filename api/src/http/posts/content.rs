@@ -190,7 +190,11 @@ impl PostContent {
     }
 
     /// The variant rows of this content for a post.
-    pub fn variant_rows(&self, post_id: &str, workspace_id: &str) -> ApiResult<Vec<PostVariantRow>> {
+    pub fn variant_rows(
+        &self,
+        post_id: &str,
+        workspace_id: &str,
+    ) -> ApiResult<Vec<PostVariantRow>> {
         self.variants
             .iter()
             .enumerate()
@@ -311,13 +315,19 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
 
     let body_chars = content.body.chars().count();
     if body_chars > MAX_BODY_CHARS {
-        push("body".into(), format!("is {body_chars} characters; at most {MAX_BODY_CHARS}"));
+        push(
+            "body".into(),
+            format!("is {body_chars} characters; at most {MAX_BODY_CHARS}"),
+        );
     }
     let mut tags: Vec<String> = Vec::new();
     for (i, tag) in content.tags.iter().enumerate() {
         let tag = tag.trim();
         if tag.is_empty() || tag.chars().count() > 50 || tag.chars().any(char::is_control) {
-            push(format!("tags[{i}]"), "must be 1–50 characters on one line".into());
+            push(
+                format!("tags[{i}]"),
+                "must be 1–50 characters on one line".into(),
+            );
         } else if !tags.iter().any(|t| t == tag) {
             tags.push(tag.to_owned());
         }
@@ -327,7 +337,10 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
     }
     content.tags = tags;
     if content.variants.is_empty() || content.variants.len() > MAX_VARIANTS {
-        push("variants".into(), format!("must name 1–{MAX_VARIANTS} channels"));
+        push(
+            "variants".into(),
+            format!("must name 1–{MAX_VARIANTS} channels"),
+        );
     }
     if let Some(utm) = &content.utm
         && let Err((name, message)) = utm.check()
@@ -335,14 +348,20 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
         push(format!("utm.{name}"), message.into());
     }
     if !facts.campaign_found {
-        push("campaign_id".into(), "no such campaign in this workspace".into());
+        push(
+            "campaign_id".into(),
+            "no such campaign in this workspace".into(),
+        );
     }
     if !facts.event_found {
         push("event_id".into(), "no such event in this workspace".into());
     }
     for (i, id) in content.media_ids.iter().enumerate() {
         if !facts.media.contains_key(id) {
-            push(format!("media_ids[{i}]"), "no such media in this workspace".into());
+            push(
+                format!("media_ids[{i}]"),
+                "no such media in this workspace".into(),
+            );
         }
     }
 
@@ -356,28 +375,47 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
     for (i, variant) in content.variants.iter().enumerate() {
         let field = format!("variants[{i}]");
         if !seen.insert(variant.channel_id) {
-            push(format!("{field}.channel_id"), "names a channel twice".into());
+            push(
+                format!("{field}.channel_id"),
+                "names a channel twice".into(),
+            );
             continue;
         }
         let Some(channel) = facts.channels.get(&variant.channel_id.to_string()) else {
-            push(format!("{field}.channel_id"), "no such channel in this workspace".into());
-            continue;
-        };
-        let Some(plugin) = state.plugins.get(&channel.plugin_id).filter(|p| p.enabled()) else {
             push(
                 format!("{field}.channel_id"),
-                format!("the channel's plugin {} is not available", channel.plugin_id),
+                "no such channel in this workspace".into(),
+            );
+            continue;
+        };
+        let Some(plugin) = state
+            .plugins
+            .get(&channel.plugin_id)
+            .filter(|p| p.enabled())
+        else {
+            push(
+                format!("{field}.channel_id"),
+                format!(
+                    "the channel's plugin {} is not available",
+                    channel.plugin_id
+                ),
             );
             continue;
         };
         let manifest = &plugin.manifest;
         if !manifest.can(Capabilities::PUBLISH) {
-            push(format!("{field}.channel_id"), format!("{} cannot publish", manifest.display_name));
+            push(
+                format!("{field}.channel_id"),
+                format!("{} cannot publish", manifest.display_name),
+            );
             continue;
         }
         if variant.options.is_object() {
             for violation in manifest.options_violations(&variant.options) {
-                push(pointer_field(&format!("{field}.options"), &violation.pointer), violation.message);
+                push(
+                    pointer_field(&format!("{field}.options"), &violation.pointer),
+                    violation.message,
+                );
             }
         } else {
             push(format!("{field}.options"), "must be a JSON object".into());
@@ -388,7 +426,10 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
             push(format!("{field}.utm.{name}"), message.into());
         }
         if variant.follow_ups.len() > MAX_FOLLOW_UPS {
-            push(format!("{field}.follow_ups"), format!("must hold at most {MAX_FOLLOW_UPS} parts"));
+            push(
+                format!("{field}.follow_ups"),
+                format!("must hold at most {MAX_FOLLOW_UPS} parts"),
+            );
         }
         let mut utm = base_utm.merged(variant.utm.as_ref().unwrap_or(&UtmParams::default()));
         if !utm.is_empty() {
@@ -401,18 +442,27 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
                 .filter_map(|(n, id)| match facts.media.get(id) {
                     Some(fact) => Some(fact.clone()),
                     None => {
-                        errors.push((format!("{prefix}.media_ids[{n}]"), "no such media in this workspace".into()));
+                        errors.push((
+                            format!("{prefix}.media_ids[{n}]"),
+                            "no such media in this workspace".into(),
+                        ));
                         None
                     }
                 })
                 .collect::<Vec<_>>()
         };
         let mut missing = Vec::new();
-        let main_media_ids = variant.media_ids.clone().unwrap_or_else(|| content.media_ids.clone());
+        let main_media_ids = variant
+            .media_ids
+            .clone()
+            .unwrap_or_else(|| content.media_ids.clone());
         let main_media = if variant.media_ids.is_some() {
             media_of(&main_media_ids, &field, &mut missing)
         } else {
-            main_media_ids.iter().filter_map(|id| facts.media.get(id).cloned()).collect()
+            main_media_ids
+                .iter()
+                .filter_map(|id| facts.media.get(id).cloned())
+                .collect()
         };
         let text = utm::tag_links(variant.text.as_deref().unwrap_or(&content.body), &utm);
         let follow_ups: Vec<FollowUp> = variant
@@ -426,7 +476,13 @@ pub fn check(state: &AppState, content: PostContent, facts: &Facts) -> ApiResult
         let follow_media: Vec<Vec<MediaFact>> = follow_ups
             .iter()
             .enumerate()
-            .map(|(n, part)| media_of(&part.media_ids, &format!("{field}.follow_ups[{n}]"), &mut missing))
+            .map(|(n, part)| {
+                media_of(
+                    &part.media_ids,
+                    &format!("{field}.follow_ups[{n}]"),
+                    &mut missing,
+                )
+            })
             .collect();
         for (f, m) in missing {
             push(f, m);

@@ -109,7 +109,9 @@ impl CsvRow {
                         follow_ups: Vec::new(),
                         utm: None,
                     })
-                    .map_err(|_| FieldError::new("channel_ids", format!("{id:?} is not a channel id")))
+                    .map_err(|_| {
+                        FieldError::new("channel_ids", format!("{id:?} is not a channel id"))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| vec![e])?;
@@ -129,7 +131,9 @@ impl CsvRow {
 type ParsedRows = Vec<Result<PostContent, Vec<FieldError>>>;
 
 fn parse_csv(body: &[u8]) -> ApiResult<ParsedRows> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(body);
     let headers = reader
         .headers()
         .map_err(|err| ApiError::bad_request("malformed_csv", err.to_string()))?
@@ -208,7 +212,8 @@ pub async fn import_posts(
     let limit = state.config.json_body_limit_bytes.max(4 * 1024 * 1024);
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|err| ApiError::bad_request("unreadable_body", err.to_string()))?;
+        let chunk =
+            chunk.map_err(|err| ApiError::bad_request("unreadable_body", err.to_string()))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -220,7 +225,10 @@ pub async fn import_posts(
         _ => return Err(ApiError::UnsupportedMediaType),
     };
     if rows.len() > MAX_ROWS {
-        return Err(ApiError::invalid_field("posts", "an import takes at most 1,000 rows"));
+        return Err(ApiError::invalid_field(
+            "posts",
+            "an import takes at most 1,000 rows",
+        ));
     }
     let dry_run = options.dry_run;
     let ws = access.workspace_id.to_string();

@@ -70,7 +70,11 @@ pub struct Post {
 
 impl Post {
     /// The view of a stored post.
-    pub fn from_rows(row: &PostRow, variants: &[PostVariantRow], approvers: Vec<String>) -> ApiResult<Self> {
+    pub fn from_rows(
+        row: &PostRow,
+        variants: &[PostVariantRow],
+        approvers: Vec<String>,
+    ) -> ApiResult<Self> {
         Ok(Self {
             id: parse_stored(&row.id).map_err(ApiError::internal)?,
             status: stored_status(&row.status)?,
@@ -173,7 +177,11 @@ pub fn record_revision(
 }
 
 /// Creates a draft from checked content (one transaction).
-pub fn insert_post(conn: &mut DbConn, access: &WorkspaceAccess, checked: &Checked) -> ApiResult<PostRow> {
+pub fn insert_post(
+    conn: &mut DbConn,
+    access: &WorkspaceAccess,
+    checked: &Checked,
+) -> ApiResult<PostRow> {
     let now = db::now();
     let content = &checked.content;
     let row = PostRow {
@@ -196,7 +204,11 @@ pub fn insert_post(conn: &mut DbConn, access: &WorkspaceAccess, checked: &Checke
         updated_at: now,
     };
     row.insert(conn)?;
-    PostVariantRow::replace(conn, &row.id, &content.variant_rows(&row.id, &row.workspace_id)?)?;
+    PostVariantRow::replace(
+        conn,
+        &row.id,
+        &content.variant_rows(&row.id, &row.workspace_id)?,
+    )?;
     record_revision(conn, &row, content, &access.user_id)?;
     Ok(row)
 }
@@ -256,7 +268,14 @@ pub fn save_content(
     if to != from {
         let reason = (to == PostStatus::InReview)
             .then(|| "approved content changed; it needs review again".to_owned());
-        record_transition(conn, &current, PostAction::Edit, to, Some(&access.user_id), reason)?;
+        record_transition(
+            conn,
+            &current,
+            PostAction::Edit,
+            to,
+            Some(&access.user_id),
+            reason,
+        )?;
     }
     Ok(updated)
 }
@@ -360,7 +379,11 @@ pub async fn list_posts(
         .await?;
     let ListQuery { page, filters } = query;
     let filter = filters.to_filter();
-    let (ws, after, fetch) = (access.workspace_id.to_string(), page.after.clone(), page.fetch());
+    let (ws, after, fetch) = (
+        access.workspace_id.to_string(),
+        page.after.clone(),
+        page.fetch(),
+    );
     let (rows, variants, approvals) = state
         .db
         .read(move |conn| {
@@ -375,9 +398,11 @@ pub async fn list_posts(
         })
         .await?;
     let mut approvals = approvals.into_iter();
-    page.finish(rows, |row| row.id.clone(), |row| {
-        Post::from_rows(&row, &variants, approvals.next().unwrap_or_default())
-    })
+    page.finish(
+        rows,
+        |row| row.id.clone(),
+        |row| Post::from_rows(&row, &variants, approvals.next().unwrap_or_default()),
+    )
     .map(web::Json)
 }
 

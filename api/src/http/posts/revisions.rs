@@ -129,8 +129,8 @@ pub async fn restore_post_revision(
             .db
             .read(move |conn| {
                 let post = load_row(conn, &ws, &id)?;
-                let revision =
-                    PostRevisionRow::find(conn, &id, &rev)?.ok_or(ApiError::NotFound("revision"))?;
+                let revision = PostRevisionRow::find(conn, &id, &rev)?
+                    .ok_or(ApiError::NotFound("revision"))?;
                 let content: PostContent =
                     serde_json::from_str(&revision.content).map_err(ApiError::internal)?;
                 Ok::<_, ApiError>((content, post.version))

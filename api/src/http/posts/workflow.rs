@@ -61,8 +61,9 @@ impl PostTransition {
     fn from_row(row: PostTransitionRow) -> ApiResult<Self> {
         Ok(Self {
             id: parse_stored(&row.id).map_err(ApiError::internal)?,
-            action: PostAction::parse(&row.action)
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored action {:?}", row.action)))?,
+            action: PostAction::parse(&row.action).ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("stored action {:?}", row.action))
+            })?,
             from_status: stored_status(&row.from_status)?,
             to_status: stored_status(&row.to_status)?,
             actor_id: row
@@ -78,12 +79,15 @@ impl PostTransition {
 }
 
 fn checked_reason(reason: Option<String>, required: bool) -> ApiResult<Option<String>> {
-    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
     match &reason {
         None if required => Err(ApiError::invalid_field("reason", "is required")),
-        Some(r) if r.chars().count() > 2_000 => {
-            Err(ApiError::invalid_field("reason", "must be at most 2,000 characters"))
-        }
+        Some(r) if r.chars().count() > 2_000 => Err(ApiError::invalid_field(
+            "reason",
+            "must be at most 2,000 characters",
+        )),
         _ => Ok(reason),
     }
 }
@@ -107,16 +111,26 @@ pub fn apply(
         approvals: 0,
         required: u32::try_from(current.approvals_required).unwrap_or(1),
     };
-    let refuse = |err: workflow::NotAllowed| ApiError::conflict("invalid_transition", err.to_string());
+    let refuse =
+        |err: workflow::NotAllowed| ApiError::conflict("invalid_transition", err.to_string());
     if action == PostAction::Approve {
-        workflow::next(from, action, Review { approvals: u32::MAX, ..review }).map_err(refuse)?;
+        workflow::next(
+            from,
+            action,
+            Review {
+                approvals: u32::MAX,
+                ..review
+            },
+        )
+        .map_err(refuse)?;
         if current.author_id == access.user_id.to_string() {
             return Err(ApiError::forbidden(
                 "self_approval",
                 "nobody approves their own post; ask another reviewer",
             ));
         }
-        let given = db::posts::approve(conn, id, current.review_round, &access.user_id.to_string())?;
+        let given =
+            db::posts::approve(conn, id, current.review_round, &access.user_id.to_string())?;
         review.approvals = u32::try_from(given).unwrap_or(u32::MAX);
     }
     let to = workflow::next(from, action, review).map_err(refuse)?;
@@ -187,7 +201,15 @@ pub async fn submit_post(
     principal: Principal,
     path: web::Path<(WorkspaceId, PostId)>,
 ) -> ApiResult<HttpResponse> {
-    act(&state, &principal, path.into_inner(), Permission::PostsWrite, PostAction::Submit, None).await
+    act(
+        &state,
+        &principal,
+        path.into_inner(),
+        Permission::PostsWrite,
+        PostAction::Submit,
+        None,
+    )
+    .await
 }
 
 /// Take a post back out of review to keep working on it.
@@ -206,7 +228,15 @@ pub async fn withdraw_post(
     principal: Principal,
     path: web::Path<(WorkspaceId, PostId)>,
 ) -> ApiResult<HttpResponse> {
-    act(&state, &principal, path.into_inner(), Permission::PostsWrite, PostAction::Withdraw, None).await
+    act(
+        &state,
+        &principal,
+        path.into_inner(),
+        Permission::PostsWrite,
+        PostAction::Withdraw,
+        None,
+    )
+    .await
 }
 
 /// Approve a post in review. It is approved once enough distinct
@@ -230,7 +260,15 @@ pub async fn approve_post(
     body: Json<Reason>,
 ) -> ApiResult<HttpResponse> {
     let reason = checked_reason(body.0.reason, false)?;
-    act(&state, &principal, path.into_inner(), Permission::PostsApprove, PostAction::Approve, reason).await
+    act(
+        &state,
+        &principal,
+        path.into_inner(),
+        Permission::PostsApprove,
+        PostAction::Approve,
+        reason,
+    )
+    .await
 }
 
 /// Send a post in review back to its author with what to change.
@@ -279,7 +317,15 @@ pub async fn reopen_post(
     principal: Principal,
     path: web::Path<(WorkspaceId, PostId)>,
 ) -> ApiResult<HttpResponse> {
-    act(&state, &principal, path.into_inner(), Permission::PostsWrite, PostAction::Reopen, None).await
+    act(
+        &state,
+        &principal,
+        path.into_inner(),
+        Permission::PostsWrite,
+        PostAction::Reopen,
+        None,
+    )
+    .await
 }
 
 /// The earliest a post may be scheduled, from now.
@@ -366,7 +412,15 @@ pub async fn unschedule_post(
     principal: Principal,
     path: web::Path<(WorkspaceId, PostId)>,
 ) -> ApiResult<HttpResponse> {
-    act(&state, &principal, path.into_inner(), Permission::PostsSchedule, PostAction::Unschedule, None).await
+    act(
+        &state,
+        &principal,
+        path.into_inner(),
+        Permission::PostsSchedule,
+        PostAction::Unschedule,
+        None,
+    )
+    .await
 }
 
 /// Cancel a scheduled post for good.
@@ -388,7 +442,15 @@ pub async fn cancel_post(
     body: Json<Reason>,
 ) -> ApiResult<HttpResponse> {
     let reason = checked_reason(body.0.reason, false)?;
-    act(&state, &principal, path.into_inner(), Permission::PostsSchedule, PostAction::Cancel, reason).await
+    act(
+        &state,
+        &principal,
+        path.into_inner(),
+        Permission::PostsSchedule,
+        PostAction::Cancel,
+        reason,
+    )
+    .await
 }
 
 /// Who moved the post through the workflow, when and why; oldest first.
