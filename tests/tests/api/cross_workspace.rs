@@ -9,14 +9,13 @@ use serde_json::{Value, json};
 /// A valid body for each operation that takes one.
 fn body_for(operation_id: &str) -> Option<Value> {
     match operation_id {
-        "update_workspace" => Some(json!({"name": "Hijacked"})),
+        "update_workspace" | "update_channel" => Some(json!({"name": "Hijacked"})),
         "create_invitation" => Some(json!({"email": "mallory@example.com", "role": "owner"})),
         "update_member" => Some(json!({"role": "analyst"})),
         "create_api_token" => Some(json!({"name": "x", "permissions": ["workspace:read"]})),
         "create_channel" => {
             Some(json!({"plugin_id": "template", "config": {"base_url": "https://a.example"}}))
         }
-        "update_channel" => Some(json!({"name": "Hijacked"})),
         "start_channel_oauth" => Some(
             json!({"plugin_id": "template", "config": {"base_url": "https://a.example", "client_id": "x"}, "redirect_uri": "https://a.example"}),
         ),

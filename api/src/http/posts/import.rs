@@ -90,7 +90,7 @@ fn list(raw: &str) -> Vec<String> {
         .collect()
 }
 
-fn optional(raw: String) -> Option<String> {
+fn optional(raw: &str) -> Option<String> {
     let raw = raw.trim().to_owned();
     (!raw.is_empty()).then_some(raw)
 }
@@ -119,8 +119,8 @@ impl CsvRow {
             body: self.body,
             tags: list(&self.tags),
             media_ids: list(&self.media_ids),
-            campaign_id: optional(self.campaign_id),
-            event_id: optional(self.event_id),
+            campaign_id: optional(&self.campaign_id),
+            event_id: optional(&self.event_id),
             utm: None,
             variants,
         })

@@ -73,7 +73,7 @@ impl Post {
     pub fn from_rows(
         row: &PostRow,
         variants: &[PostVariantRow],
-        approvers: Vec<String>,
+        approvers: &[String],
     ) -> ApiResult<Self> {
         Ok(Self {
             id: parse_stored(&row.id).map_err(ApiError::internal)?,
@@ -111,7 +111,7 @@ pub fn load_row(conn: &mut DbConn, ws: &str, id: &str) -> ApiResult<PostRow> {
 pub fn load_view(conn: &mut DbConn, row: &PostRow) -> ApiResult<Post> {
     let variants = PostVariantRow::for_posts(conn, std::slice::from_ref(&row.id))?;
     let approvers = db::posts::approvers(conn, &row.id, row.review_round)?;
-    Post::from_rows(row, &variants, approvers)
+    Post::from_rows(row, &variants, &approvers)
 }
 
 /// A post as a response, with its `ETag`.
@@ -401,7 +401,7 @@ pub async fn list_posts(
     page.finish(
         rows,
         |row| row.id.clone(),
-        |row| Post::from_rows(&row, &variants, approvals.next().unwrap_or_default()),
+        |row| Post::from_rows(&row, &variants, &approvals.next().unwrap_or_default()),
     )
     .map(web::Json)
 }

@@ -33,7 +33,7 @@ pub struct PostRevision {
 }
 
 impl PostRevision {
-    fn from_row(row: PostRevisionRow) -> ApiResult<Self> {
+    fn from_row(row: &PostRevisionRow) -> ApiResult<Self> {
         Ok(Self {
             id: parse_stored(&row.id).map_err(ApiError::internal)?,
             version: row.version,
@@ -85,8 +85,12 @@ pub async fn list_post_revisions(
             PostRevisionRow::list(conn, &id, before.as_deref(), fetch).map_err(ApiError::from)
         })
         .await?;
-    page.finish(rows, |row| row.id.clone(), PostRevision::from_row)
-        .map(web::Json)
+    page.finish(
+        rows,
+        |row| row.id.clone(),
+        |row| PostRevision::from_row(&row),
+    )
+    .map(web::Json)
 }
 
 /// Restore a revision: its content becomes the post's content again, as a
