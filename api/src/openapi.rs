@@ -31,6 +31,8 @@ use crate::error::{FieldError, Problem};
         (name = "invitations", description = "Inviting people into a workspace"),
         (name = "api-tokens", description = "Workspace-scoped tokens for servers and scripts"),
         (name = "plugins", description = "Platform plugins: sandboxed WebAssembly components"),
+        (name = "campaigns", description = "Campaigns: dated, budgeted work towards one objective, with default UTM values"),
+        (name = "events", description = "Events the team runs, and who registered for them"),
         (name = "system", description = "Health probes"),
     )
 )]

@@ -2,11 +2,14 @@
 //! queries each table needs.
 
 pub mod api_tokens;
+pub mod campaigns;
 pub mod disabled_plugins;
+pub mod events;
 pub mod idempotency;
 pub mod invitations;
 pub mod memberships;
 pub mod refresh_tokens;
+pub mod registrations;
 pub mod schema;
 pub mod users;
 pub mod workspaces;

@@ -99,11 +99,72 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        objective -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Date,
+        budget_amount_minor -> Nullable<BigInt>,
+        budget_currency -> Nullable<Text>,
+        utm_source -> Nullable<Text>,
+        utm_medium -> Nullable<Text>,
+        utm_campaign -> Text,
+        utm_term -> Nullable<Text>,
+        utm_content -> Nullable<Text>,
+        archived_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        workspace_id -> Text,
+        campaign_id -> Nullable<Text>,
+        title -> Text,
+        description -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        time_zone -> Text,
+        online_url -> Nullable<Text>,
+        place -> Nullable<Text>,
+        capacity -> Nullable<Integer>,
+        waitlist -> Integer,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_registrations (id) {
+        id -> Text,
+        workspace_id -> Text,
+        event_id -> Text,
+        name -> Text,
+        email -> Text,
+        note -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(api_tokens -> workspaces (workspace_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(campaigns -> workspaces (workspace_id));
+diesel::joinable!(events -> campaigns (campaign_id));
+diesel::joinable!(event_registrations -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -114,4 +175,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     idempotency_keys,
     disabled_plugins,
+    campaigns,
+    events,
+    event_registrations,
 );

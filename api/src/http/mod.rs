@@ -3,6 +3,8 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod campaigns;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -11,6 +13,7 @@ pub mod me;
 pub mod members;
 pub mod plugins;
 pub mod problems;
+pub mod registrations;
 pub mod views;
 pub mod workspaces;
 
@@ -53,7 +56,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(plugins::upload_plugin)
                 .service(plugins::get_plugin)
                 .service(plugins::enable_plugin)
-                .service(plugins::disable_plugin),
+                .service(plugins::disable_plugin)
+                .service(campaigns::create_campaign)
+                .service(campaigns::list_campaigns)
+                .service(campaigns::get_campaign)
+                .service(campaigns::update_campaign)
+                .service(campaigns::delete_campaign)
+                .service(events::create_event)
+                .service(events::list_events)
+                .service(events::get_event)
+                .service(events::update_event)
+                .service(events::delete_event)
+                .service(registrations::create_registration)
+                .service(registrations::list_registrations)
+                .service(registrations::export_registrations)
+                .service(registrations::get_registration)
+                .service(registrations::update_registration)
+                .service(registrations::delete_registration),
         );
 }
 

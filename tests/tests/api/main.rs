@@ -10,8 +10,10 @@
 
 mod api_tokens;
 mod auth;
+mod campaigns;
 mod conventions;
 mod cross_workspace;
+mod events;
 mod invitations;
 mod jwt_attacks;
 mod members;
