@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbError;
+use crate::domain::Violation;
 use crate::plugins::{CallError, PluginFault};
 
 /// The media type of every error body.
@@ -55,6 +56,12 @@ impl FieldError {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<Violation> for FieldError {
+    fn from(violation: Violation) -> Self {
+        Self::new(violation.field, violation.message)
     }
 }
 
@@ -141,6 +148,11 @@ impl ApiError {
     /// A 422 for a single field.
     pub fn invalid_field(field: &str, message: &str) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A 422 listing each rule the input broke.
+    pub fn violations(violations: Vec<Violation>) -> Self {
+        Self::Validation(violations.into_iter().map(FieldError::from).collect())
     }
 
     /// A 400 with a code and a detail.

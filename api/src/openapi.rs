@@ -35,6 +35,8 @@ use crate::error::{FieldError, Problem};
         (name = "posts", description = "Posts with per-channel variants, the approval workflow, revisions and comments"),
         (name = "queue", description = "Posting slots and each channel's queue"),
         (name = "calendar", description = "Scheduled and published posts and events in a time range"),
+        (name = "campaigns", description = "Campaigns: dated, budgeted work towards one objective, with default UTM values"),
+        (name = "events", description = "Events the team runs, and who registered for them"),
         (name = "system", description = "Health probes"),
     )
 )]

@@ -2,14 +2,17 @@
 //! queries each table needs.
 
 pub mod api_tokens;
+pub mod campaigns;
 pub mod channels;
 pub mod disabled_plugins;
+pub mod events;
 pub mod idempotency;
 pub mod invitations;
 pub mod memberships;
 pub mod post_comments;
 pub mod posts;
 pub mod refresh_tokens;
+pub mod registrations;
 pub mod schema;
 pub mod users;
 pub mod workspaces;

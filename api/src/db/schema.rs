@@ -226,6 +226,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        objective -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Date,
+        budget_amount_minor -> Nullable<BigInt>,
+        budget_currency -> Nullable<Text>,
+        utm_source -> Nullable<Text>,
+        utm_medium -> Nullable<Text>,
+        utm_campaign -> Text,
+        utm_term -> Nullable<Text>,
+        utm_content -> Nullable<Text>,
+        archived_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        workspace_id -> Text,
+        campaign_id -> Nullable<Text>,
+        title -> Text,
+        description -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        time_zone -> Text,
+        online_url -> Nullable<Text>,
+        place -> Nullable<Text>,
+        capacity -> Nullable<Integer>,
+        waitlist -> Integer,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_registrations (id) {
+        id -> Text,
+        workspace_id -> Text,
+        event_id -> Text,
+        name -> Text,
+        email -> Text,
+        note -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
@@ -237,6 +295,9 @@ diesel::joinable!(post_variants -> posts (post_id));
 diesel::joinable!(post_variants -> channels (channel_id));
 diesel::joinable!(post_transitions -> posts (post_id));
 diesel::joinable!(post_comments -> posts (post_id));
+diesel::joinable!(campaigns -> workspaces (workspace_id));
+diesel::joinable!(events -> campaigns (campaign_id));
+diesel::joinable!(event_registrations -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -255,4 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_approvals,
     post_revisions,
     post_comments,
+    campaigns,
+    events,
+    event_registrations,
 );

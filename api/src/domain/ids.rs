@@ -67,6 +67,18 @@ id_type!(
     /// A stored refresh token.
     RefreshTokenId
 );
+id_type!(
+    /// A campaign: dated, budgeted work towards one objective.
+    CampaignId
+);
+id_type!(
+    /// An event a workspace runs: a meetup, a webinar, a launch.
+    EventId
+);
+id_type!(
+    /// One person's registration for an event.
+    RegistrationId
+);
 
 /// Parses an id read back from the database, where it was written by us.
 pub fn parse_stored<T: FromStr>(raw: &str) -> Result<T, anyhow::Error> {

@@ -1,12 +1,36 @@
 //! Pure domain logic: no I/O, no HTTP, no SQL.
 
+pub mod campaigns;
 pub mod email;
+pub mod events;
 pub mod ids;
 pub mod password;
 pub mod post_content;
 pub mod posting_slots;
+pub mod registrations;
 pub mod roles;
 pub mod settings;
+pub mod spreadsheet;
 pub mod text;
 pub mod utm;
 pub mod workflow;
+
+/// A rule an input broke: the field it is about (its path in a request
+/// body, `budget.currency`) and why, in words a person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The field's path.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Violation {
+    /// A violation of `field`.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

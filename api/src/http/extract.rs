@@ -122,6 +122,18 @@ fn data_error(path: &str, message: &str) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
+/// Reads a PATCH field that may be absent, `null` or a value, when `null`
+/// means "clear it". Use on an `Option<Option<T>>` field with
+/// `#[serde(default, deserialize_with = "present")]`: absent stays `None`
+/// (unchanged), `null` is `Some(None)` (cleared), a value is `Some(Some(v))`.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// `?limit=&cursor=` on every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -352,6 +364,20 @@ mod tests {
     #[expect(dead_code, reason = "fields exist to be parsed")]
     struct Inner {
         count: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Patch {
+        #[serde(default, deserialize_with = "present")]
+        note: Option<Option<String>>,
+    }
+
+    #[test]
+    fn patch_fields_tell_absent_from_null() {
+        let note = |body: &[u8]| parse_json::<Patch>(body).ok().map(|p| p.note);
+        assert_eq!(note(b"{}"), Some(None));
+        assert_eq!(note(br#"{"note":null}"#), Some(Some(None)));
+        assert_eq!(note(br#"{"note":"hi"}"#), Some(Some(Some("hi".to_owned()))));
     }
 
     fn field_of(err: ApiError) -> Option<String> {

@@ -4,8 +4,10 @@
 pub mod api_tokens;
 pub mod auth;
 pub mod calendar;
+pub mod campaigns;
 pub mod channel_oauth;
 pub mod channels;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -16,6 +18,7 @@ pub mod plugins;
 pub mod posts;
 pub mod problems;
 pub mod queue;
+pub mod registrations;
 pub mod views;
 pub mod workspaces;
 
@@ -93,7 +96,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(posts::comments::create_post_comment)
                 .service(posts::comments::list_post_comments)
                 .service(posts::comments::delete_post_comment)
-                .service(calendar::get_calendar),
+                .service(calendar::get_calendar)
+                .service(campaigns::create_campaign)
+                .service(campaigns::list_campaigns)
+                .service(campaigns::get_campaign)
+                .service(campaigns::update_campaign)
+                .service(campaigns::delete_campaign)
+                .service(events::create_event)
+                .service(events::list_events)
+                .service(events::get_event)
+                .service(events::update_event)
+                .service(events::delete_event)
+                .service(registrations::create_registration)
+                .service(registrations::list_registrations)
+                .service(registrations::export_registrations)
+                .service(registrations::get_registration)
+                .service(registrations::update_registration)
+                .service(registrations::delete_registration),
         );
 }
 

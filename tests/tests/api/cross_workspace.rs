@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 /// A valid body for each operation that takes one.
 fn body_for(operation_id: &str) -> Option<Value> {
     match operation_id {
-        "update_workspace" | "update_channel" => Some(json!({"name": "Hijacked"})),
+        "update_workspace" | "update_channel" | "update_campaign" => {
+            Some(json!({"name": "Hijacked"}))
+        }
         "create_invitation" => Some(json!({"email": "mallory@example.com", "role": "owner"})),
         "update_member" => Some(json!({"role": "analyst"})),
         "create_api_token" => Some(json!({"name": "x", "permissions": ["workspace:read"]})),
@@ -27,6 +29,19 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "schedule_post" => Some(json!({"scheduled_at": "2999-01-01T00:00:00Z"})),
         "queue_post" => Some(json!({})),
         "create_post_comment" => Some(json!({"body": "Hijacked"})),
+        "create_campaign" => {
+            Some(json!({"name": "Hijack", "starts_on": "2030-01-01", "ends_on": "2030-01-31"}))
+        }
+        "create_event" => Some(json!({
+            "title": "Hijack",
+            "starts_at": "2030-01-01T18:00:00Z",
+            "ends_at": "2030-01-01T20:00:00Z",
+            "time_zone": "UTC",
+            "place": "Elsewhere"
+        })),
+        "update_event" => Some(json!({"title": "Hijacked"})),
+        "create_registration" => Some(json!({"name": "Mallory", "email": "m@example.com"})),
+        "update_registration" => Some(json!({"status": "cancelled"})),
         _ => None,
     }
 }
@@ -87,6 +102,36 @@ async fn another_workspaces_objects_answer_404() {
         list["data"][0]["id"].as_str().unwrap().to_owned()
     };
     let (token_id, _) = app.api_token(&ada, &ws, &["workspace:read"]).await;
+    let created = |path: String, body: Value| {
+        let request = app.post(&path, &ada.access, &body);
+        async move {
+            let body = expect_json(request.send().await.unwrap(), StatusCode::CREATED).await;
+            body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let campaign = created(
+        format!("/v1/workspaces/{ws}/campaigns"),
+        json!({"name": "Launch", "starts_on": "2030-01-01", "ends_on": "2030-01-31"}),
+    )
+    .await;
+    let event = created(
+        format!("/v1/workspaces/{ws}/events"),
+        json!({
+            "title": "Meetup",
+            "starts_at": "2030-01-10T18:00:00Z",
+            "ends_at": "2030-01-10T20:00:00Z",
+            "time_zone": "Europe/Paris",
+            "place": "Paris",
+            "capacity": 1,
+            "campaign_id": campaign
+        }),
+    )
+    .await;
+    let registration = created(
+        format!("/v1/workspaces/{ws}/events/{event}/registrations"),
+        json!({"name": "Lin", "email": "lin@example.com"}),
+    )
+    .await;
 
     let mallory = app.signup("mallory@example.com").await;
     let mallorys = app.create_workspace(&mallory, "Mallory's").await;
@@ -102,6 +147,8 @@ async fn another_workspaces_objects_answer_404() {
                 "members:invite",
                 "members:manage",
                 "api_tokens:manage",
+                "campaigns:manage",
+                "posts:read",
             ],
         )
         .await;
@@ -121,7 +168,10 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{channel_id}", &channel)
             .replace("{post_id}", &post)
             .replace("{revision_id}", &revision)
-            .replace("{comment_id}", &comment);
+            .replace("{comment_id}", &comment)
+            .replace("{campaign_id}", &campaign)
+            .replace("{event_id}", &event)
+            .replace("{registration_id}", &registration);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"
@@ -149,7 +199,7 @@ async fn another_workspaces_objects_answer_404() {
             }
         }
     }
-    assert!(checked >= 24, "only {checked} calls made");
+    assert!(checked >= 58, "only {checked} calls made");
     assert!(
         leaks.is_empty(),
         "cross-workspace access:\n{}",
@@ -202,4 +252,20 @@ async fn another_workspaces_objects_answer_404() {
         )
         .await;
     assert_eq!(channel["status"], "connected");
+    let read = |path: String| {
+        let request = app.get(&path, &ada.access);
+        async move { expect_json(request.send().await.unwrap(), StatusCode::OK).await }
+    };
+    let campaign = read(format!("/v1/workspaces/{ws}/campaigns/{campaign}")).await;
+    assert_eq!(campaign["name"], "Launch");
+    assert_eq!(campaign["event_count"], 1);
+    let event = read(format!("/v1/workspaces/{ws}/events/{event}")).await;
+    assert_eq!(event["title"], "Meetup");
+    assert_eq!(event["registrations"]["registered"], 1);
+    let registration = read(format!(
+        "/v1/workspaces/{ws}/events/{}/registrations/{registration}",
+        event["id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(registration["status"], "registered");
 }

@@ -10,9 +10,11 @@
 
 mod api_tokens;
 mod auth;
+mod campaigns;
 mod channels;
 mod conventions;
 mod cross_workspace;
+mod events;
 mod invitations;
 mod jwt_attacks;
 mod members;

@@ -761,3 +761,100 @@ async fn the_queue_fills_the_next_free_slots_and_can_be_reordered() {
 fn urlencode(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }
+
+#[actix_web::test]
+async fn campaigns_tag_links_and_events_share_the_calendar() {
+    let d = desk().await;
+    let campaign = d
+        .app
+        .call(
+            d.app.post(
+                &format!("/v1/workspaces/{}/campaigns", d.ws),
+                &d.cm.access,
+                &json!({"name": "Spring Launch", "starts_on": "2026-03-01", "ends_on": "2030-03-31"}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+    let starts = chrono::Utc::now() + chrono::Duration::days(3);
+    let event = d
+        .app
+        .call(
+            d.app.post(
+                &format!("/v1/workspaces/{}/events", d.ws),
+                &d.cm.access,
+                &json!({
+                    "title": "Tasting night",
+                    "starts_at": starts.to_rfc3339(),
+                    "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+                    "time_zone": "Europe/Madrid",
+                    "place": "Acme Roastery",
+                    "campaign_id": campaign["id"]
+                }),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+    let post = d
+        .draft(
+            &d.cm,
+            json!({
+                "body": "Join us https://acme.example/tasting",
+                "campaign_id": campaign["id"],
+                "event_id": event["id"],
+                "variants": [{"channel_id": d.channel, "utm": {"content": "variant-a"}}]
+            }),
+        )
+        .await;
+    let preview = d
+        .app
+        .call(
+            d.app.get(
+                &format!("{}/{}/preview", d.posts(), post["id"].as_str().unwrap()),
+                &d.cm.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let text = preview["variants"][0]["text"].as_str().unwrap();
+    assert!(text.contains("utm_campaign=spring-launch"), "{text}");
+    assert!(text.contains("utm_content=variant-a"), "{text}");
+    assert!(text.contains("utm_source=template"), "{text}");
+
+    // Posts of the campaign and event are listed by either.
+    let by_event = d
+        .app
+        .call(
+            d.app.get(
+                &format!("{}?event_id={}", d.posts(), event["id"].as_str().unwrap()),
+                &d.cm.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(by_event["data"].as_array().unwrap().len(), 1);
+
+    let from = chrono::Utc::now().to_rfc3339().replace('+', "%2B");
+    let to = (chrono::Utc::now() + chrono::Duration::days(10))
+        .to_rfc3339()
+        .replace('+', "%2B");
+    let calendar = d
+        .app
+        .call(
+            d.app.get(
+                &format!(
+                    "/v1/workspaces/{}/calendar?from={from}&to={to}&campaign_id={}",
+                    d.ws,
+                    campaign["id"].as_str().unwrap()
+                ),
+                &d.cm.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let entries = calendar["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["kind"], "event");
+    assert_eq!(entries[0]["title"], "Tasting night");
+    assert!(entries[0]["ends_at"].is_string());
+}

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::DbConn;
@@ -110,28 +110,19 @@ pub struct PostChangesInput {
     /// New media.
     pub media_ids: Option<Vec<String>>,
     /// New campaign, or `null` for none.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = Option<String>)]
     pub campaign_id: Option<Option<String>>,
     /// New event, or `null` for none.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = Option<String>)]
     pub event_id: Option<Option<String>>,
     /// New UTM parameters, or `null` for none.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = Option<UtmParams>)]
     pub utm: Option<Option<UtmParams>>,
     /// The complete new list of variants.
     pub variants: Option<Vec<Variant>>,
-}
-
-/// A field that is present (possibly `null`) becomes `Some`.
-fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
 }
 
 impl PostContent {

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use crate::db::DbConn;
+use crate::db::campaigns::CampaignRow;
+use crate::db::events::{EventFilter, EventRow};
 use crate::domain::post_content::MediaFact;
 use crate::domain::utm::UtmParams;
 use crate::error::ApiResult;
@@ -25,14 +27,21 @@ pub fn campaign_utm(
     workspace_id: &str,
     id: &str,
 ) -> ApiResult<Option<Option<UtmParams>>> {
-    let _ = (conn, workspace_id, id);
-    Ok(None)
+    Ok(CampaignRow::find(conn, workspace_id, id)?.map(|c| {
+        let utm = UtmParams {
+            source: c.utm_source,
+            medium: c.utm_medium,
+            campaign: Some(c.utm_campaign),
+            term: c.utm_term,
+            content: c.utm_content,
+        };
+        Some(utm)
+    }))
 }
 
 /// Whether an event exists in the workspace.
 pub fn event_exists(conn: &mut DbConn, workspace_id: &str, id: &str) -> ApiResult<bool> {
-    let _ = (conn, workspace_id, id);
-    Ok(false)
+    Ok(EventRow::find(conn, workspace_id, id)?.is_some())
 }
 
 /// An event as the calendar shows it.
@@ -58,6 +67,24 @@ pub fn events_in_range(
     from: chrono::NaiveDateTime,
     to: chrono::NaiveDateTime,
 ) -> ApiResult<Vec<CalendarEvent>> {
-    let _ = (conn, workspace_id, campaign_id, from, to);
-    Ok(Vec::new())
+    let filter = EventFilter {
+        from: Some(from),
+        to: Some(to),
+        campaign_id: campaign_id.map(str::to_owned),
+    };
+    Ok(
+        EventRow::list(conn, workspace_id, &filter, None, MAX_EVENTS)?
+            .into_iter()
+            .map(|e| CalendarEvent {
+                id: e.id,
+                title: e.title,
+                starts_at: crate::http::views::utc(e.starts_at),
+                ends_at: crate::http::views::utc(e.ends_at),
+                campaign_id: e.campaign_id,
+            })
+            .collect(),
+    )
 }
+
+/// Most events one calendar shows.
+const MAX_EVENTS: i64 = 1_000;
