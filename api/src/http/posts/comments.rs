@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::list_under_post;
 use super::load_row;
 use crate::auth::Principal;
 use crate::db::post_comments::PostCommentRow;
@@ -12,7 +13,7 @@ use crate::db::{self, DbConn};
 use crate::domain::ids::{PostCommentId, PostId, UserId, WorkspaceId, parse_stored};
 use crate::domain::roles::{Permission, Role};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{IdempotencyKey, Json, Page, PageParams, Paginated};
+use crate::http::extract::{IdempotencyKey, Json, PageParams, Paginated};
 use crate::http::idempotency::{self, Created};
 use crate::http::problems::{ActionProblems, ReadProblems, WriteProblems};
 use crate::http::views::utc;
@@ -169,26 +170,15 @@ pub async fn list_post_comments(
     path: web::Path<(WorkspaceId, PostId)>,
     params: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Paginated<PostComment>>> {
-    let (workspace_id, post_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::PostsRead)
-        .await?;
-    let page = Page::from_params(params.into_inner())?;
-    let (ws, id, after, fetch) = (
-        access.workspace_id.to_string(),
-        post_id.to_string(),
-        page.after.clone(),
-        page.fetch(),
-    );
-    let rows = state
-        .db
-        .read(move |conn| {
-            load_row(conn, &ws, &id)?;
-            PostCommentRow::list(conn, &id, after.as_deref(), fetch).map_err(ApiError::from)
-        })
-        .await?;
-    page.finish(rows, |row| row.id.clone(), PostComment::from_row)
-        .map(web::Json)
+    list_under_post(
+        &state,
+        &principal,
+        path.into_inner(),
+        params.into_inner(),
+        PostCommentRow::list,
+        PostComment::from_row,
+    )
+    .await
 }
 
 /// Delete a comment: its author may, and owners may delete any.

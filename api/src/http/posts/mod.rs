@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Principal, WorkspaceAccess};
+use crate::db::post_comments::PostCommentRow;
 use crate::db::posts::{
     PostChanges, PostFilter, PostRevisionRow, PostRow, PostTransitionRow, PostVariantRow,
 };
@@ -26,7 +27,9 @@ use crate::domain::ids::{
 use crate::domain::roles::Permission;
 use crate::domain::workflow::{PostAction, PostStatus, Review, next as next_status};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{IdempotencyKey, IfMatch, Json, ListQuery, PageParams, Paginated, etag};
+use crate::http::extract::{
+    IdempotencyKey, IfMatch, Json, ListQuery, Page, PageParams, Paginated, etag,
+};
 use crate::http::idempotency::{self, Created};
 use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem, WriteProblems};
 use crate::http::views::utc;
@@ -119,6 +122,67 @@ pub fn with_etag(post: Post) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(post.version)))
         .json(post)
+}
+
+/// A query for a page of rows under a post: (post id, after, limit).
+pub type PageOf<R> = fn(&mut DbConn, &str, Option<&str>, i64) -> diesel::QueryResult<Vec<R>>;
+
+/// Lists something kept under a post (history, revisions, comments) a page
+/// at a time, after checking the caller may read the post.
+pub async fn list_under_post<R, V>(
+    state: &AppState,
+    principal: &Principal,
+    path: (WorkspaceId, PostId),
+    params: PageParams,
+    list: PageOf<R>,
+    view: fn(R) -> ApiResult<V>,
+) -> ApiResult<web::Json<Paginated<V>>>
+where
+    R: HasId + Send + 'static,
+{
+    let access = principal
+        .access(state, path.0, Permission::PostsRead)
+        .await?;
+    let page = Page::from_params(params)?;
+    let (ws, id, after, fetch) = (
+        access.workspace_id.to_string(),
+        path.1.to_string(),
+        page.after.clone(),
+        page.fetch(),
+    );
+    let rows = state
+        .db
+        .read(move |conn| {
+            load_row(conn, &ws, &id)?;
+            list(conn, &id, after.as_deref(), fetch).map_err(ApiError::from)
+        })
+        .await?;
+    page.finish(rows, |row| row.id().to_owned(), view)
+        .map(web::Json)
+}
+
+/// A stored row's id, the key its list pages by.
+pub trait HasId {
+    /// The id.
+    fn id(&self) -> &str;
+}
+
+impl HasId for PostTransitionRow {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for PostRevisionRow {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for PostCommentRow {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// Checks content against the workspace and the platforms.

@@ -6,13 +6,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::content::PostContent;
+use super::list_under_post;
 use super::{check_content, load_row, load_view, save_content, with_etag};
 use crate::auth::Principal;
 use crate::db::posts::PostRevisionRow;
 use crate::domain::ids::{PostId, PostRevisionId, UserId, WorkspaceId, parse_stored};
 use crate::domain::roles::Permission;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{IfMatch, Page, PageParams, Paginated, etag};
+use crate::http::extract::{IfMatch, PageParams, Paginated, etag};
 use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem};
 use crate::http::views::utc;
 use crate::state::AppState;
@@ -67,30 +68,15 @@ pub async fn list_post_revisions(
     path: web::Path<(WorkspaceId, PostId)>,
     params: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Paginated<PostRevision>>> {
-    let (workspace_id, post_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::PostsRead)
-        .await?;
-    let page = Page::from_params(params.into_inner())?;
-    let (ws, id, before, fetch) = (
-        access.workspace_id.to_string(),
-        post_id.to_string(),
-        page.after.clone(),
-        page.fetch(),
-    );
-    let rows = state
-        .db
-        .read(move |conn| {
-            load_row(conn, &ws, &id)?;
-            PostRevisionRow::list(conn, &id, before.as_deref(), fetch).map_err(ApiError::from)
-        })
-        .await?;
-    page.finish(
-        rows,
-        |row| row.id.clone(),
+    list_under_post(
+        &state,
+        &principal,
+        path.into_inner(),
+        params.into_inner(),
+        PostRevisionRow::list,
         |row| PostRevision::from_row(&row),
     )
-    .map(web::Json)
+    .await
 }
 
 /// Restore a revision: its content becomes the post's content again, as a

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::list_under_post;
 use super::{load_row, load_view, record_transition, stored_status, with_etag};
 use crate::auth::{Principal, WorkspaceAccess};
 use crate::db::posts::{PostChanges, PostRow, PostTransitionRow};
@@ -15,7 +16,7 @@ use crate::domain::ids::{PostId, PostTransitionId, UserId, WorkspaceId, parse_st
 use crate::domain::roles::Permission;
 use crate::domain::workflow::{self, PostAction, PostStatus, Review};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Page, PageParams, Paginated};
+use crate::http::extract::{Json, PageParams, Paginated};
 use crate::http::problems::{ActionProblems, ReadProblems, WriteProblems};
 use crate::http::views::utc;
 use crate::state::AppState;
@@ -471,24 +472,13 @@ pub async fn list_post_history(
     path: web::Path<(WorkspaceId, PostId)>,
     params: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Paginated<PostTransition>>> {
-    let (workspace_id, post_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::PostsRead)
-        .await?;
-    let page = Page::from_params(params.into_inner())?;
-    let (ws, id, after, fetch) = (
-        access.workspace_id.to_string(),
-        post_id.to_string(),
-        page.after.clone(),
-        page.fetch(),
-    );
-    let rows = state
-        .db
-        .read(move |conn| {
-            load_row(conn, &ws, &id)?;
-            PostTransitionRow::list(conn, &id, after.as_deref(), fetch).map_err(ApiError::from)
-        })
-        .await?;
-    page.finish(rows, |row| row.id.clone(), PostTransition::from_row)
-        .map(web::Json)
+    list_under_post(
+        &state,
+        &principal,
+        path.into_inner(),
+        params.into_inner(),
+        PostTransitionRow::list,
+        PostTransition::from_row,
+    )
+    .await
 }
