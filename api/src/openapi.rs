@@ -30,6 +30,7 @@ use crate::error::{FieldError, Problem};
         (name = "members", description = "Who belongs to a workspace, in which role"),
         (name = "invitations", description = "Inviting people into a workspace"),
         (name = "api-tokens", description = "Workspace-scoped tokens for servers and scripts"),
+        (name = "media", description = "The media library: images and videos for posts"),
         (name = "plugins", description = "Platform plugins: sandboxed WebAssembly components"),
         (name = "system", description = "Health probes"),
     )

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod disabled_plugins;
 pub mod idempotency;
 pub mod invitations;
+pub mod media;
 pub mod memberships;
 pub mod refresh_tokens;
 pub mod schema;

@@ -67,6 +67,10 @@ id_type!(
     /// A stored refresh token.
     RefreshTokenId
 );
+id_type!(
+    /// A file in a workspace's media library.
+    MediaId
+);
 
 /// Parses an id read back from the database, where it was written by us.
 pub fn parse_stored<T: FromStr>(raw: &str) -> Result<T, anyhow::Error> {

@@ -12,6 +12,9 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "create_invitation" => Some(json!({"email": "mallory@example.com", "role": "owner"})),
         "update_member" => Some(json!({"role": "analyst"})),
         "create_api_token" => Some(json!({"name": "x", "permissions": ["workspace:read"]})),
+        // JSON, not a form: access is checked before the body is looked at.
+        "upload_media" => Some(json!({"file": "iVBORw0KGgo="})),
+        "update_media" => Some(json!({"alt_text": "Hijacked"})),
         _ => None,
     }
 }
@@ -37,6 +40,8 @@ async fn another_workspaces_objects_answer_404() {
         list["data"][0]["id"].as_str().unwrap().to_owned()
     };
     let (token_id, _) = app.api_token(&ada, &ws, &["workspace:read"]).await;
+    let media = app.upload_png(&ada.access, &ws, 1).await;
+    let media_id = media["id"].as_str().unwrap();
 
     let mallory = app.signup("mallory@example.com").await;
     let mallorys = app.create_workspace(&mallory, "Mallory's").await;
@@ -52,6 +57,8 @@ async fn another_workspaces_objects_answer_404() {
                 "members:invite",
                 "members:manage",
                 "api_tokens:manage",
+                "posts:read",
+                "media:write",
             ],
         )
         .await;
@@ -67,7 +74,8 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{workspace_id}", &ws)
             .replace("{user_id}", &grace.user_id)
             .replace("{invitation_id}", &invitation)
-            .replace("{api_token_id}", &token_id);
+            .replace("{api_token_id}", &token_id)
+            .replace("{media_id}", media_id);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"
@@ -130,4 +138,17 @@ async fn another_workspaces_objects_answer_404() {
     )
     .await;
     assert!(tokens["data"][0]["revoked_at"].is_null());
+    let library = expect_json(
+        app.get(&format!("/v1/workspaces/{ws}/media"), &ada.access)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        library["data"],
+        json!([media]),
+        "still there, still undescribed"
+    );
 }

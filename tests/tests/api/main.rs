@@ -14,6 +14,8 @@ mod conventions;
 mod cross_workspace;
 mod invitations;
 mod jwt_attacks;
+mod media;
+mod media_refusals;
 mod members;
 mod openapi;
 mod plugins;

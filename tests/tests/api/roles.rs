@@ -27,6 +27,7 @@ fn operations(ws: &str, owner_id: &str, n: usize) -> Vec<Operation> {
     let all: &[&str] = &ROLES;
     let owners: &[&str] = &["owner"];
     let leads: &[&str] = &["owner", "strategist"];
+    let media_writers: &[&str] = &["owner", "strategist", "community_manager"];
     let op = |name, method, path: String, body, if_match, allowed| Operation {
         name,
         method,
@@ -140,6 +141,55 @@ fn operations(ws: &str, owner_id: &str, n: usize) -> Vec<Operation> {
             None,
             false,
             leads,
+        ),
+        // JSON instead of a form: allowed roles stop at 415, creating nothing.
+        op(
+            "upload_media",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/media"),
+            Some(json!({"file": "iVBORw0KGgo="})),
+            false,
+            media_writers,
+        ),
+        op(
+            "list_media",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/media"),
+            None,
+            false,
+            all,
+        ),
+        op(
+            "get_media",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/media/{nobody}"),
+            None,
+            false,
+            all,
+        ),
+        op(
+            "update_media",
+            Method::PATCH,
+            format!("/v1/workspaces/{ws}/media/{nobody}"),
+            Some(json!({"alt_text": "X"})),
+            true,
+            media_writers,
+        ),
+        op(
+            "delete_media",
+            Method::DELETE,
+            format!("/v1/workspaces/{ws}/media/{nobody}"),
+            None,
+            true,
+            media_writers,
+        ),
+        op(
+            "get_media_content",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/media/{nobody}/content"),
+            None,
+            false,
+            all,
         ),
     ]
 }
