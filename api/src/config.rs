@@ -118,6 +118,11 @@ pub struct Config {
     pub plugin_insecure_hosts: Vec<String>,
     /// Largest plugin upload, in bytes.
     pub plugin_upload_limit_bytes: usize,
+    /// Largest media file (any type) accepted into a media library, in bytes.
+    pub media_max_bytes: usize,
+    /// Largest image accepted into a media library, in bytes (the smaller of
+    /// this and `media_max_bytes` applies).
+    pub media_image_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -148,6 +153,8 @@ impl Default for Config {
             plugin_allowed_hosts: vec!["*".to_owned()],
             plugin_insecure_hosts: Vec::new(),
             plugin_upload_limit_bytes: 32 * 1024 * 1024,
+            media_max_bytes: 100 * 1024 * 1024,
+            media_image_max_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -219,6 +226,9 @@ impl Config {
         }
         if self.plugin_concurrency == 0 || self.plugin_concurrency > 1024 {
             problems.push("plugin_concurrency must be between 1 and 1024".into());
+        }
+        if self.media_max_bytes < 1024 || self.media_image_max_bytes < 1024 {
+            problems.push("media_max_bytes and media_image_max_bytes must be at least 1024".into());
         }
         if self.env == Environment::Production {
             if !self.plugin_insecure_hosts.is_empty() {
@@ -301,6 +311,17 @@ mod tests {
         assert!(err.is_some_and(
             |e| e.contains("PLAZA_SIGNING_KEYS") && e.contains("PLAZA_ENCRYPTION_KEYS")
         ));
+    }
+
+    #[test]
+    fn media_limits_are_read_and_bounded() {
+        let config = load("media_max_bytes = 2048\nmedia_image_max_bytes = 1024\n");
+        assert!(config.is_ok_and(|c| c.media_max_bytes == 2048 && c.media_image_max_bytes == 1024));
+        let tiny = Config {
+            media_image_max_bytes: 10,
+            ..Config::default()
+        };
+        assert!(tiny.validate().is_err());
     }
 
     #[test]

@@ -121,6 +121,18 @@ pub enum ApiError {
     /// The body is not JSON (415).
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
+    /// The body is not in the format this operation takes, named here (415).
+    #[error("the request body must be {0}")]
+    UnsupportedBodyFormat(&'static str),
+    /// The request is well-formed but what it carries cannot be accepted,
+    /// for a reason that is not one field's (422).
+    #[error("{detail}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// What was refused and why.
+        detail: String,
+    },
     /// The same `Idempotency-Key` came with a different request (422).
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyKeyReused,
@@ -179,6 +191,14 @@ impl ApiError {
         }
     }
 
+    /// A 422 about the content of a request, with a code and a detail.
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     /// A 401: the caller is not (or no longer) signed in.
     pub fn unauthorized(code: &'static str, detail: &'static str) -> Self {
         Self::Unauthorized { code, detail }
@@ -196,12 +216,13 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Platform { code, .. } => code,
+            | Self::Platform { code, .. }
+            | Self::Unprocessable { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::NoRoute => "route_not_found",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnsupportedMediaType | Self::UnsupportedBodyFormat(_) => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Internal(_) => "internal_error",
             Self::Unavailable(_) => "service_unavailable",
@@ -218,7 +239,8 @@ impl ApiError {
             Self::Conflict { .. } => "Conflict with the current state",
             Self::PreconditionFailed => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Request body too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::UnsupportedMediaType | Self::UnsupportedBodyFormat(_) => "Unsupported media type",
+            Self::Unprocessable { .. } => "The content cannot be accepted",
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::Platform { .. } => "The platform or its plugin failed",
             Self::Internal(_) => "Internal server error",
@@ -252,7 +274,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::IdempotencyKeyReused | Self::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -260,7 +284,9 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType | Self::UnsupportedBodyFormat(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::Platform { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

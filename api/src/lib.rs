@@ -1,9 +1,9 @@
 //! Plaza: a headless API for the people who run a brand's online community.
 //!
 //! Layers, outside in: [`http`] (thin handlers and extractors), [`auth`]
-//! (who is calling and what they may do), [`domain`] (pure rules), [`db`]
-//! (diesel over SQLite or PostgreSQL). [`startup`] wires them into a server;
-//! [`cli`] is the `plaza` command.
+//! (who is calling and what they may do), [`domain`] (pure rules), [`media`]
+//! (the media library's files), [`db`] (diesel over SQLite or PostgreSQL).
+//! [`startup`] wires them into a server; [`cli`] is the `plaza` command.
 
 pub mod auth;
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod media;
 pub mod openapi;
 pub mod plugins;
 pub mod startup;

@@ -30,6 +30,7 @@ use crate::error::{FieldError, Problem};
         (name = "members", description = "Who belongs to a workspace, in which role"),
         (name = "invitations", description = "Inviting people into a workspace"),
         (name = "api-tokens", description = "Workspace-scoped tokens for servers and scripts"),
+        (name = "media", description = "The media library: images and videos for posts"),
         (name = "plugins", description = "Platform plugins: sandboxed WebAssembly components"),
         (name = "channels", description = "Connected platform accounts: credentials, OAuth2, health"),
         (name = "posts", description = "Posts with per-channel variants, the approval workflow, revisions and comments"),

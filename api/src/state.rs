@@ -6,6 +6,7 @@ use crate::auth::KeyRing;
 use crate::auth::jwt::TokenSettings;
 use crate::config::Config;
 use crate::db::Db;
+use crate::media::{LocalStore, MediaStore};
 use crate::plugins::PluginRegistry;
 
 /// Shared, read-only server state (the database pool is internally shared).
@@ -21,6 +22,8 @@ pub struct AppState {
     pub tokens: Arc<TokenSettings>,
     /// The loaded platform plugins.
     pub plugins: Arc<PluginRegistry>,
+    /// Where media library bytes are stored: `<data_dir>/media/`.
+    pub media: Arc<dyn MediaStore>,
 }
 
 impl AppState {
@@ -31,8 +34,10 @@ impl AppState {
             audience: config.jwt_audience.clone(),
             ttl_secs: config.access_token_ttl_secs,
         };
+        let media = Arc::new(LocalStore::new(config.data_dir.join("media")));
         Self {
             db,
+            media,
             keys: Arc::new(keys),
             config: Arc::new(config),
             tokens: Arc::new(tokens),

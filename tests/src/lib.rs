@@ -13,6 +13,7 @@
 
 mod database;
 pub mod fake_platform;
+pub mod media;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
 pub use database::{TestDatabase, postgres_url};
+pub use media::MultipartForm;
 
 /// Where `tests/build.rs` put the compiled first-party plugins.
 pub const PLUGINS_DIR: &str = env!("PLAZA_TEST_PLUGINS_DIR");
@@ -207,6 +209,25 @@ impl TestApp {
     /// `DELETE path` with a bearer token.
     pub fn delete(&self, path: &str, token: &str) -> RequestBuilder {
         self.request(Method::DELETE, path).bearer_auth(token)
+    }
+
+    /// `POST /v1/workspaces/{workspace}/media` with a multipart form.
+    pub async fn upload(&self, token: &str, workspace: &str, form: MultipartForm) -> Response {
+        self.request(Method::POST, &format!("/v1/workspaces/{workspace}/media"))
+            .bearer_auth(token)
+            .header("content-type", form.content_type())
+            .body(form.into_body())
+            .send()
+            .await
+            .expect("upload media")
+    }
+
+    /// Uploads a small PNG (colours from `seed`) to a workspace's media
+    /// library; returns the media item.
+    pub async fn upload_png(&self, token: &str, workspace: &str, seed: u8) -> Value {
+        let form = MultipartForm::with_file("photo.png", "image/png", &media::png(4, 4, seed));
+        let response = self.upload(token, workspace, form).await;
+        expect_json(response, StatusCode::CREATED).await
     }
 
     /// Creates an account through the API and returns its session.

@@ -284,6 +284,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> Text,
+        workspace_id -> Text,
+        sha256 -> Text,
+        mime_type -> Text,
+        size_bytes -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        original_filename -> Nullable<Text>,
+        alt_text -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
@@ -296,6 +314,7 @@ diesel::joinable!(post_variants -> channels (channel_id));
 diesel::joinable!(post_transitions -> posts (post_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(campaigns -> workspaces (workspace_id));
+diesel::joinable!(media -> workspaces (workspace_id));
 diesel::joinable!(events -> campaigns (campaign_id));
 diesel::joinable!(event_registrations -> events (event_id));
 
@@ -319,4 +338,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
     events,
     event_registrations,
+    media,
 );

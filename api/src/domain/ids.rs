@@ -79,6 +79,10 @@ id_type!(
     /// One person's registration for an event.
     RegistrationId
 );
+id_type!(
+    /// A file in a workspace's media library.
+    MediaId
+);
 
 /// Parses an id read back from the database, where it was written by us.
 pub fn parse_stored<T: FromStr>(raw: &str) -> Result<T, anyhow::Error> {

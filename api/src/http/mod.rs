@@ -13,6 +13,7 @@ pub mod health;
 pub mod idempotency;
 pub mod invitations;
 pub mod me;
+pub mod media;
 pub mod members;
 pub mod plugins;
 pub mod posts;
@@ -57,6 +58,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(api_tokens::create_api_token)
                 .service(api_tokens::list_api_tokens)
                 .service(api_tokens::delete_api_token)
+                .service(media::upload_media)
+                .service(media::list_media)
+                .service(media::get_media)
+                .service(media::update_media)
+                .service(media::delete_media)
+                .service(media::get_media_content)
                 .service(plugins::list_plugins)
                 .service(plugins::upload_plugin)
                 .service(plugins::get_plugin)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
+use crate::db::media::MediaRow;
 use crate::db::memberships::MembershipRow;
 use crate::db::workspaces::{WorkspaceChanges, WorkspaceRow};
 use crate::db::{self, DbConn};
@@ -17,6 +18,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{IdempotencyKey, IfMatch, Json, Page, PageParams, Paginated, etag};
 use crate::http::idempotency::{self, Created};
 use crate::http::views::{Workspace, stored_role};
+use crate::media::library;
 use crate::state::AppState;
 
 /// A new workspace.
@@ -310,16 +312,21 @@ pub async fn delete_workspace(
         .access(&state, path.into_inner(), Permission::WorkspaceDelete)
         .await?;
     let id = access.workspace_id;
-    state
+    let media = state
         .db
         .write(move |conn| {
             let current = load(conn, id)?;
             if !if_match.allows(&etag(current.version)) {
                 return Err(ApiError::PreconditionFailed);
             }
+            let media = MediaRow::sha256s_of_workspace(conn, &current.id)?;
             WorkspaceRow::delete(conn, &current.id)?;
-            Ok(())
+            Ok(media)
         })
         .await?;
+    // The workspace is gone either way; stored bytes left over are only space.
+    if let Err(err) = library::forget_unreferenced(&state, media).await {
+        tracing::warn!(error = ?err, workspace_id = %id, "media of a deleted workspace were not all removed");
+    }
     Ok(HttpResponse::NoContent().finish())
 }

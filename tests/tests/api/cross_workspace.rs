@@ -29,6 +29,9 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "schedule_post" => Some(json!({"scheduled_at": "2999-01-01T00:00:00Z"})),
         "queue_post" => Some(json!({})),
         "create_post_comment" => Some(json!({"body": "Hijacked"})),
+        // JSON, not a form: access is checked before the body is looked at.
+        "upload_media" => Some(json!({"file": "iVBORw0KGgo="})),
+        "update_media" => Some(json!({"alt_text": "Hijacked"})),
         "create_campaign" => {
             Some(json!({"name": "Hijack", "starts_on": "2030-01-01", "ends_on": "2030-01-31"}))
         }
@@ -127,6 +130,8 @@ async fn another_workspaces_objects_answer_404() {
         }),
     )
     .await;
+    let media = app.upload_png(&ada.access, &ws, 1).await;
+    let media_id = media["id"].as_str().unwrap();
     let registration = created(
         format!("/v1/workspaces/{ws}/events/{event}/registrations"),
         json!({"name": "Lin", "email": "lin@example.com"}),
@@ -149,6 +154,7 @@ async fn another_workspaces_objects_answer_404() {
                 "api_tokens:manage",
                 "campaigns:manage",
                 "posts:read",
+                "media:write",
             ],
         )
         .await;
@@ -171,7 +177,8 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{comment_id}", &comment)
             .replace("{campaign_id}", &campaign)
             .replace("{event_id}", &event)
-            .replace("{registration_id}", &registration);
+            .replace("{registration_id}", &registration)
+            .replace("{media_id}", media_id);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"
@@ -234,6 +241,17 @@ async fn another_workspaces_objects_answer_404() {
     )
     .await;
     assert!(tokens["data"][0]["revoked_at"].is_null());
+    let library = app
+        .call(
+            app.get(&format!("/v1/workspaces/{ws}/media"), &ada.access),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        library["data"],
+        json!([media]),
+        "still there, still undescribed"
+    );
     let post = app
         .call(
             app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &ada.access),

@@ -17,6 +17,8 @@ mod cross_workspace;
 mod events;
 mod invitations;
 mod jwt_attacks;
+mod media;
+mod media_refusals;
 mod members;
 mod openapi;
 mod plugins;

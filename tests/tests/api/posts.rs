@@ -858,3 +858,63 @@ async fn campaigns_tag_links_and_events_share_the_calendar() {
     assert_eq!(entries[0]["title"], "Tasting night");
     assert!(entries[0]["ends_at"].is_string());
 }
+
+#[actix_web::test]
+async fn attachments_come_from_the_library_within_the_platform_limits() {
+    let d = desk().await;
+    let mut ids = Vec::new();
+    for seed in 0..5 {
+        let media = d.app.upload_png(&d.cm.access, &d.ws, seed).await;
+        ids.push(media["id"].as_str().unwrap().to_owned());
+    }
+    let ok = d
+        .draft(
+            &d.cm,
+            json!({"body": "Photos", "media_ids": &ids[..2], "variants": [{"channel_id": d.channel}]}),
+        )
+        .await;
+    assert_eq!(ok["media_ids"], json!(&ids[..2]));
+
+    let too_many = d
+        .app
+        .post(
+            &d.posts(),
+            &d.cm.access,
+            &json!({"body": "Photos", "variants": [{"channel_id": d.channel, "media_ids": ids}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(
+        too_many,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "variants[0].media_ids");
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "has 5 attachments; Template takes at most 4"
+    );
+
+    // Another workspace's media is not this workspace's to attach.
+    let elsewhere = d.app.create_workspace(&d.owner, "Elsewhere").await;
+    let foreign = d.app.upload_png(&d.owner.access, &elsewhere, 9).await;
+    let response = d
+        .app
+        .post(
+            &d.posts(),
+            &d.cm.access,
+            &json!({"body": "x", "media_ids": [foreign["id"]], "variants": [{"channel_id": d.channel}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "media_ids[0]");
+}

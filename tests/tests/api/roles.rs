@@ -392,6 +392,55 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
             false,
             planners,
         ),
+        // JSON instead of a form: allowed roles stop at 415, creating nothing.
+        op(
+            "upload_media",
+            Method::POST,
+            format!("/v1/workspaces/{ws}/media"),
+            Some(json!({"file": "iVBORw0KGgo="})),
+            false,
+            writers,
+        ),
+        op(
+            "list_media",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/media"),
+            None,
+            false,
+            all,
+        ),
+        op(
+            "get_media",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/media/{nobody}"),
+            None,
+            false,
+            all,
+        ),
+        op(
+            "update_media",
+            Method::PATCH,
+            format!("/v1/workspaces/{ws}/media/{nobody}"),
+            Some(json!({"alt_text": "X"})),
+            true,
+            writers,
+        ),
+        op(
+            "delete_media",
+            Method::DELETE,
+            format!("/v1/workspaces/{ws}/media/{nobody}"),
+            None,
+            true,
+            writers,
+        ),
+        op(
+            "get_media_content",
+            Method::GET,
+            format!("/v1/workspaces/{ws}/media/{nobody}/content"),
+            None,
+            false,
+            all,
+        ),
     ]
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::db::DbConn;
 use crate::db::campaigns::CampaignRow;
 use crate::db::events::{EventFilter, EventRow};
+use crate::db::media::MediaRow;
 use crate::domain::post_content::MediaFact;
 use crate::domain::utm::UtmParams;
 use crate::error::ApiResult;
@@ -16,8 +17,16 @@ pub fn media_facts(
     workspace_id: &str,
     ids: &[String],
 ) -> ApiResult<HashMap<String, MediaFact>> {
-    let _ = (conn, workspace_id, ids);
-    Ok(HashMap::new())
+    Ok(MediaRow::find_many(conn, workspace_id, ids)?
+        .into_iter()
+        .map(|row| {
+            let fact = MediaFact {
+                id: row.id.clone(),
+                mime: row.mime_type,
+            };
+            (row.id, fact)
+        })
+        .collect())
 }
 
 /// A campaign's default UTM parameters: `None` if there is no such
