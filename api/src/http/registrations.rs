@@ -242,7 +242,7 @@ pub async fn list_registrations(
 ) -> ApiResult<web::Json<Paginated<Registration>>> {
     let (workspace_id, event_id) = path.into_inner();
     let access = principal
-        .access(&state, workspace_id, Permission::PostsRead)
+        .access(&state, workspace_id, Permission::CampaignsManage)
         .await?;
     let query = query.into_inner();
     let status = query
@@ -301,7 +301,7 @@ pub async fn get_registration(
 ) -> ApiResult<web::Json<Registration>> {
     let (workspace_id, event_id, registration_id) = path.into_inner();
     let access = principal
-        .access(&state, workspace_id, Permission::PostsRead)
+        .access(&state, workspace_id, Permission::CampaignsManage)
         .await?;
     let (ws, event, id) = (
         access.workspace_id.to_string(),
@@ -488,7 +488,7 @@ pub async fn export_registrations(
 ) -> ApiResult<HttpResponse> {
     let (workspace_id, event_id) = path.into_inner();
     let access = principal
-        .access(&state, workspace_id, Permission::PostsRead)
+        .access(&state, workspace_id, Permission::CampaignsManage)
         .await?;
     let (ws, event) = (access.workspace_id.to_string(), event_id.to_string());
     let rows = state

@@ -357,7 +357,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
             format!("/v1/workspaces/{ws}/events/{event}/registrations"),
             None,
             false,
-            all,
+            planners,
         ),
         op(
             "export_registrations",
@@ -365,7 +365,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
             format!("/v1/workspaces/{ws}/events/{event}/registrations/export"),
             None,
             false,
-            all,
+            planners,
         ),
         op(
             "get_registration",
@@ -373,7 +373,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
             format!("/v1/workspaces/{ws}/events/{event}/registrations/{registration}"),
             None,
             false,
-            all,
+            planners,
         ),
         // Allowed roles reach the lookup and find nothing (404); the others stop at 403.
         op(
