@@ -306,6 +306,12 @@ impl PostVariantRow {
             .load(conn)
     }
 
+    /// Removes a channel from every post that targets it.
+    pub fn remove_channel(conn: &mut DbConn, channel_id: &str) -> QueryResult<usize> {
+        diesel::delete(post_variants::table.filter(post_variants::channel_id.eq(channel_id)))
+            .execute(conn)
+    }
+
     /// Replaces a post's variants.
     pub fn replace(conn: &mut DbConn, post_id: &str, rows: &[Self]) -> QueryResult<()> {
         diesel::delete(post_variants::table.filter(post_variants::post_id.eq(post_id)))

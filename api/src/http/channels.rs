@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::db::channels::{ChannelChanges, ChannelRow};
-use crate::db::posts::PostRow;
+use crate::db::posts::{PostRow, PostVariantRow};
 use crate::db::{self, DbConn, is_unique_violation};
 use crate::domain::ids::{ChannelId, UserId, WorkspaceId, parse_stored};
 use crate::domain::posting_slots::PostingSlot;
@@ -739,8 +739,9 @@ pub async fn resume_channel(
     set_paused(&state, &principal, path.into_inner(), false).await
 }
 
-/// Disconnect a channel and forget its credentials. Refused while posts
-/// that target it are scheduled or publishing.
+/// Disconnect a channel and forget its credentials. Drafts lose their
+/// variant for it; refused while scheduled or sent posts target it (pause it
+/// instead: their record needs the channel).
 #[utoipa::path(
     tag = "channels",
     operation_id = "delete_channel",
@@ -772,9 +773,13 @@ pub async fn delete_channel(
             if used > 0 {
                 return Err(ApiError::conflict(
                     "channel_in_use",
-                    format!("{used} post(s) target this channel; remove it from them first"),
+                    format!(
+                        "{used} scheduled or sent post(s) target this channel; \
+                         pause it instead, or unschedule them first"
+                    ),
                 ));
             }
+            PostVariantRow::remove_channel(conn, &id)?;
             ChannelRow::delete(conn, &ws, &id)?;
             Ok(())
         })

@@ -178,7 +178,7 @@ pub async fn upload_plugin(
                 .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/wasm"))
         });
     if !is_wasm {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedBodyFormat("application/wasm"));
     }
     let limit = state.config.plugin_upload_limit_bytes;
     let mut wasm = Vec::new();

@@ -918,3 +918,50 @@ async fn attachments_come_from_the_library_within_the_platform_limits() {
     .await;
     assert_eq!(problem["errors"][0]["field"], "media_ids[0]");
 }
+
+#[actix_web::test]
+async fn a_channel_leaves_drafts_but_not_scheduled_posts() {
+    let d = desk().await;
+    let draft = d.draft(&d.owner, simple(&d.channel, "draft")).await;
+    let scheduled = d.draft(&d.owner, simple(&d.channel, "scheduled")).await;
+    d.act(&d.owner, &scheduled, "submit", json!(null), StatusCode::OK)
+        .await;
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    d.act(
+        &d.owner,
+        &scheduled,
+        "schedule",
+        json!({"scheduled_at": at}),
+        StatusCode::OK,
+    )
+    .await;
+    let channel = format!("/v1/workspaces/{}/channels/{}", d.ws, d.channel);
+    let refused = d
+        .app
+        .delete(&channel, &d.owner.access)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(refused, StatusCode::CONFLICT, "channel_in_use").await;
+
+    d.act(&d.owner, &scheduled, "cancel", json!({}), StatusCode::OK)
+        .await;
+    let gone = d
+        .app
+        .delete(&channel, &d.owner.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let after = d
+        .app
+        .call(
+            d.app.get(
+                &format!("{}/{}", d.posts(), draft["id"].as_str().unwrap()),
+                &d.owner.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(after["variants"], json!([]));
+}

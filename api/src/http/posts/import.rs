@@ -222,7 +222,11 @@ pub async fn import_posts(
     let rows = match mime.as_str() {
         "text/csv" => parse_csv(&body)?,
         "application/json" => parse_json_rows(&body)?,
-        _ => return Err(ApiError::UnsupportedMediaType),
+        _ => {
+            return Err(ApiError::UnsupportedBodyFormat(
+                "text/csv or application/json",
+            ));
+        }
     };
     if rows.len() > MAX_ROWS {
         return Err(ApiError::invalid_field(
