@@ -341,3 +341,50 @@ fn migrate_prepares_the_database_and_is_repeatable() {
     }
     assert!(folder.0.join("plaza-data/plaza.db").exists());
 }
+
+#[test]
+fn rotate_keys_adds_a_development_key_and_refuses_to_edit_configured_ones() {
+    let folder = Folder::new();
+    let output = plaza(&folder.0, &["admin", "rotate-keys", "--new-key"], &[])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        printed.contains("re-sealed 0 channel credential(s)"),
+        "{printed}"
+    );
+    let keys = std::fs::read_to_string(folder.0.join("plaza-data/keys.toml")).unwrap();
+    let encryption = keys
+        .lines()
+        .find(|l| l.starts_with("encryption_keys"))
+        .unwrap();
+    assert_eq!(
+        encryption.matches(',').count(),
+        1,
+        "a new key before the first: {encryption}"
+    );
+
+    let configured = plaza(
+        &folder.0,
+        &["admin", "rotate-keys", "--new-key"],
+        &[
+            (
+                "PLAZA_SIGNING_KEYS",
+                "s1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            (
+                "PLAZA_ENCRYPTION_KEYS",
+                "e1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!configured.status.success());
+    assert!(
+        stderr(&configured).contains("PLAZA_ENCRYPTION_KEYS"),
+        "{}",
+        stderr(&configured)
+    );
+}

@@ -189,6 +189,15 @@ impl KeyRing {
         self.encryption.iter().find(|key| key.kid == kid)
     }
 
+    /// The encryption keys written back as a `kid:base64url` list, active first.
+    pub fn encryption_spec(&self) -> String {
+        self.encryption
+            .iter()
+            .map(|key| format!("{}:{}", key.kid, URL_SAFE_NO_PAD.encode(key.key)))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The signing keys written back as a `kid:base64url` list.
     pub fn signing_spec(&self) -> String {
         self.signing

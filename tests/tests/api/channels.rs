@@ -410,3 +410,55 @@ async fn a_sealed_credential_copied_to_another_channel_does_not_open() {
         .unwrap();
     expect_problem(check, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
 }
+
+#[actix_web::test]
+async fn rotating_keys_reseals_credentials_under_the_new_key() {
+    use plaza_api::auth::KeyRing;
+    use plaza_api::auth::keys::new_key_spec;
+    use plaza_api::db::channels::ChannelRow;
+    use plaza_api::plugins::channels::{open_credentials, reseal_all};
+
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
+    let ada = app.signup("ada@example.com").await;
+    let ws = app.create_workspace(&ada, "Acme").await;
+    let channel = app.connect_channel(&ada, &ws, &platform.url, "t0ken").await;
+    let id = channel["id"].as_str().unwrap().to_owned();
+
+    let old = &app.state.keys;
+    let rotated = KeyRing::parse(
+        &old.signing_spec(),
+        &format!("{},{}", new_key_spec(), old.encryption_spec()),
+    )
+    .unwrap();
+    let new_kid = rotated.active_encryption().kid.clone();
+    let (resealed, row) = app
+        .state
+        .db
+        .write({
+            let (ws, id) = (ws.clone(), id.clone());
+            move |conn| {
+                let done = reseal_all(conn, &rotated)?;
+                let again = reseal_all(conn, &rotated)?;
+                assert_eq!(again.channels, 0, "already under the new key");
+                let row = ChannelRow::find(conn, &ws, &id)?.unwrap();
+                assert_eq!(
+                    open_credentials(&rotated, &row).unwrap()["access_token"],
+                    "t0ken"
+                );
+                Ok::<_, anyhow::Error>((done, row))
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(resealed.channels, 1);
+    assert_eq!(row.credentials_key_id.as_deref(), Some(new_kid.as_str()));
+    assert!(
+        row.credentials
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("v1.{new_kid}."))
+    );
+    // The old ring alone no longer opens it: the old key can be retired.
+    assert!(open_credentials(old, &row).is_err());
+}
