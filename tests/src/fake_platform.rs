@@ -28,6 +28,8 @@ pub struct FakeState {
     pub token_requests: Vec<HashMap<String, String>>,
     /// Posts created.
     pub posts: Vec<Value>,
+    /// Media uploaded, in order.
+    pub media: Vec<Vec<u8>>,
     /// Counter for ids.
     pub next_id: u64,
 }
@@ -65,6 +67,7 @@ impl FakePlatform {
                 .app_data(shared.clone())
                 .route("/api/me", web::get().to(me))
                 .route("/api/posts", web::post().to(create_post))
+                .route("/api/media", web::post().to(upload_media))
                 .route("/oauth/authorize", web::get().to(authorize))
                 .route("/oauth/token", web::post().to(token_endpoint))
         })
@@ -117,6 +120,17 @@ async fn create_post(req: HttpRequest, state: Shared, body: web::Json<Value>) ->
     let id = state.next_id.to_string();
     state.posts.push(body.into_inner());
     HttpResponse::Ok().json(json!({"id": id, "url": format!("https://fake.example/p/{id}")}))
+}
+
+async fn upload_media(req: HttpRequest, state: Shared, body: web::Bytes) -> HttpResponse {
+    let mut state = state.lock().expect("state");
+    if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
+        return unauthorized();
+    }
+    state.next_id += 1;
+    let id = format!("m{}", state.next_id);
+    state.media.push(body.to_vec());
+    HttpResponse::Ok().json(json!({"id": id}))
 }
 
 #[derive(Debug, Deserialize)]

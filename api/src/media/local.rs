@@ -4,7 +4,7 @@
 //! that committing one is a rename.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use super::store::{ContentDigest, MediaStore, SealedFile, StagedFile};
@@ -69,6 +69,14 @@ impl MediaStore for LocalStore {
         let file = File::open(self.object_path(digest))?;
         let len = file.metadata()?.len();
         Ok((Box::new(file), len))
+    }
+
+    fn read_at(&self, digest: &ContentDigest, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let mut file = File::open(self.object_path(digest))?;
+        file.seek(io::SeekFrom::Start(offset))?;
+        let mut bytes = Vec::with_capacity(len.min(1 << 20));
+        file.take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 
     fn remove(&self, digest: &ContentDigest) -> io::Result<()> {

@@ -60,6 +60,16 @@ pub trait MediaStore: Send + Sync + fmt::Debug {
 
     /// Forgets the bytes of `digest`; forgetting absent bytes is no error.
     fn remove(&self, digest: &ContentDigest) -> io::Result<()>;
+
+    /// Up to `len` bytes of `digest` from `offset`; fewer at the end of the
+    /// file. Stores that can seek should answer without reading the start.
+    fn read_at(&self, digest: &ContentDigest, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let (mut reader, _) = self.open(digest)?;
+        io::copy(&mut (&mut reader).take(offset), &mut io::sink())?;
+        let mut bytes = Vec::with_capacity(len.min(1 << 20));
+        reader.take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
 }
 
 /// An upload being written: hashed and counted as it goes.

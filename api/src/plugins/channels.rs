@@ -59,6 +59,7 @@ pub fn context(
         channel_id: Some(channel_id.to_owned()),
         config,
         credentials,
+        media: None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod egress;
 pub mod error;
 pub mod kv;
 pub mod manifest;
+pub mod media;
 pub mod registry;
 pub mod runtime;
 pub mod sandbox;

@@ -67,6 +67,8 @@ pub struct CallContext {
     pub config: serde_json::Value,
     /// Credentials the plugin may read through the `credential` import.
     pub credentials: HashMap<String, String>,
+    /// Files the plugin may read through `media-read` (a publish's attachments).
+    pub media: Option<super::media::AttachedMedia>,
 }
 
 impl CallContext {
@@ -280,6 +282,7 @@ impl PluginRuntime {
                 egress,
                 context.credentials,
                 scope,
+                context.media,
             ),
             ticks: u64::try_from(self.settings.cpu_budget.as_millis() / EPOCH_TICK.as_millis())
                 .unwrap_or(u64::MAX)

@@ -14,6 +14,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::{HttpError, HttpRequest, HttpResponse, Level, plaza};
 use super::egress::Egress;
 use super::kv::KvStore;
+use super::media::AttachedMedia;
 
 /// How much a plugin may print to stderr (a panic message) before it traps.
 const STDERR_CAPACITY: usize = 16 * 1024;
@@ -65,6 +66,7 @@ pub struct CallState {
     egress: Egress,
     credentials: HashMap<String, String>,
     kv: Option<(Arc<dyn KvStore>, String)>,
+    media: Option<AttachedMedia>,
     stderr: MemoryOutputPipe,
     plugin_id: String,
 }
@@ -107,6 +109,7 @@ impl CallState {
         egress: Egress,
         credentials: HashMap<String, String>,
         kv: Option<(Arc<dyn KvStore>, String)>,
+        media: Option<AttachedMedia>,
     ) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         // No arguments, environment, preopened folders, sockets or clocks:
@@ -130,6 +133,7 @@ impl CallState {
             egress,
             credentials,
             kv,
+            media,
             stderr,
             plugin_id: plugin_id.to_owned(),
         }
@@ -217,7 +221,10 @@ impl plaza::plugin::host::Host for CallState {
         }
     }
 
-    fn media_read(&mut self, _id: String, _offset: u64, _len: u32) -> Result<Vec<u8>, String> {
-        Err("no media is attached to this call".to_owned())
+    fn media_read(&mut self, id: String, offset: u64, len: u32) -> Result<Vec<u8>, String> {
+        match &self.media {
+            Some(media) => media.read(&id, offset, len),
+            None => Err("no media is attached to this call".to_owned()),
+        }
     }
 }

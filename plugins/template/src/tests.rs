@@ -394,3 +394,38 @@ fn oauth_exchanges_codes_with_the_verifier_and_refreshes() {
         Err(PluginError::Unauthorized(_))
     ));
 }
+
+#[test]
+fn publish_uploads_attachments_and_passes_the_options() {
+    let host = connected();
+    host.media("m-1", b"\x89PNG fake bytes".to_vec());
+    host.on(
+        "POST",
+        &format!("{BASE}/api/media"),
+        Response::json_body(200, &json!({ "id": "remote-m1" })),
+    );
+    host.on(
+        "POST",
+        &format!("{BASE}/api/posts"),
+        Response::json_body(201, &json!({ "id": "p2" })),
+    );
+    let post = Post::new("With a photo")
+        .media(plaza_sdk::MediaRef::new("m-1", "image/png", 15))
+        .options(r#"{"visibility": "unlisted"}"#)
+        .idempotency_key("key-2");
+    Template::publish(&channel(), post).unwrap();
+
+    let requests = host.requests();
+    assert_eq!(requests[0].url(), format!("{BASE}/api/media"));
+    assert_eq!(requests[0].header_value("content-type"), Some("image/png"));
+    assert_eq!(requests[0].body(), Some(&b"\x89PNG fake bytes"[..]));
+    let body: Value = requests[1].body_json().unwrap();
+    assert_eq!(body["media_ids"], json!(["remote-m1"]));
+    assert_eq!(body["visibility"], "unlisted");
+
+    let bad = Post::new("x").options(r#"{"visibility": 3}"#);
+    assert!(matches!(
+        Template::publish(&channel(), bad),
+        Err(PluginError::Invalid(_))
+    ));
+}

@@ -39,6 +39,7 @@ fn context(channel: &str, base_url: &str) -> CallContext {
         channel_id: Some(channel.to_owned()),
         config: json!({ "base_url": base_url }),
         credentials: HashMap::from([("access_token".to_owned(), "s3cret-token".to_owned())]),
+        media: None,
     }
 }
 
@@ -406,4 +407,86 @@ async fn oversized_platform_answers_are_cut_off() {
     );
     // The server thread ends on its own once its write fails or times out.
     drop(server);
+}
+
+#[actix_web::test]
+async fn a_publish_reads_its_attached_media_and_nothing_else() {
+    use plaza_api::media::ContentDigest;
+    use plaza_api::plugins::bindings::MediaRef;
+    use plaza_api::plugins::media::AttachedMedia;
+    use plaza_tests::fake_platform::FakePlatform;
+
+    let app = app().await;
+    let platform = FakePlatform::start("t0ken");
+    let ada = app.signup("ada@example.com").await;
+    let ws = app.create_workspace(&ada, "Acme").await;
+    let photo = app.upload_png(&ada.access, &ws, 7).await;
+    let bytes = app
+        .get(photo["content_url"].as_str().unwrap(), &ada.access)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let id = photo["id"].as_str().unwrap().to_owned();
+    let digest = ContentDigest::parse(photo["sha256"].as_str().unwrap()).unwrap();
+    let attached = AttachedMedia::new(
+        app.state.media.clone(),
+        HashMap::from([(id.clone(), digest)]),
+    );
+    let template = app.state.plugins.get("template").unwrap();
+    let context = |media: Option<AttachedMedia>| CallContext {
+        channel_id: Some("chan-1".to_owned()),
+        config: json!({ "base_url": platform.url }),
+        credentials: HashMap::from([("access_token".to_owned(), "t0ken".to_owned())]),
+        media,
+    };
+    let with_photo = |id: &str| Post {
+        media: vec![MediaRef {
+            id: id.to_owned(),
+            mime: "image/png".to_owned(),
+            size: bytes.len() as u64,
+            alt_text: Some("A cup".to_owned()),
+        }],
+        ..post("With a photo")
+    };
+
+    let published = app
+        .state
+        .plugins
+        .publish(&template, context(Some(attached.clone())), with_photo(&id))
+        .await
+        .unwrap();
+    assert!(!published.remote_id.is_empty());
+    let state = platform.state.lock().unwrap();
+    assert_eq!(
+        state.media,
+        vec![bytes.to_vec()],
+        "the platform got the file's bytes"
+    );
+    assert_eq!(state.posts[0]["media_ids"].as_array().unwrap().len(), 1);
+    drop(state);
+
+    // A file that is not attached to this call cannot be read, even by id.
+    let other = app.upload_png(&ada.access, &ws, 8).await;
+    let refused = app
+        .state
+        .plugins
+        .publish(
+            &template,
+            context(Some(attached)),
+            with_photo(other["id"].as_str().unwrap()),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(CallError::Plugin(PluginFault::Transient(m))) if m.contains("not attached")),
+        "{refused:?}"
+    );
+    let unattached = app
+        .state
+        .plugins
+        .publish(&template, context(None), with_photo(&id))
+        .await;
+    assert!(unattached.is_err());
 }
