@@ -459,14 +459,15 @@ async fn a_publish_reads_its_attached_media_and_nothing_else() {
         .await
         .unwrap();
     assert!(!published.remote_id.is_empty());
-    let state = platform.state.lock().unwrap();
-    assert_eq!(
-        state.media,
-        vec![bytes.to_vec()],
-        "the platform got the file's bytes"
-    );
-    assert_eq!(state.posts[0]["media_ids"].as_array().unwrap().len(), 1);
-    drop(state);
+    {
+        let state = platform.state.lock().unwrap();
+        assert_eq!(
+            state.media,
+            vec![bytes.to_vec()],
+            "the platform got the file's bytes"
+        );
+        assert_eq!(state.posts[0]["media_ids"].as_array().unwrap().len(), 1);
+    }
 
     // A file that is not attached to this call cannot be read, even by id.
     let other = app.upload_png(&ada.access, &ws, 8).await;
