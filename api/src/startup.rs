@@ -74,7 +74,8 @@ impl Application {
     pub async fn build(config: Config, keys: KeyRing) -> anyhow::Result<Self> {
         let db = open_database(&config).await?;
         let plugins =
-            crate::plugins::load_registry(&config, crate::plugins::settings_for(&config)).await?;
+            crate::plugins::load_registry(&config, crate::plugins::settings_for(&config), &db)
+                .await?;
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         Self::with_listener(AppState::new(db, keys, config, plugins), listener)

@@ -109,7 +109,7 @@ impl TestApp {
         adjust(&mut config);
         let keys = KeyRing::generate().expect("keys");
         let db = open_database(&config).await.expect("database");
-        let plugins = plaza_api::plugins::load_registry(&config, plugin_settings(&config))
+        let plugins = plaza_api::plugins::load_registry(&config, plugin_settings(&config), &db)
             .await
             .expect("plugins");
         plaza_api::plugins::apply_saved_states(&db, &plugins)

@@ -203,6 +203,11 @@ impl Db {
         .map_err(|_| E::from(DbError::Cancelled))?
     }
 
+    /// A reading connection for synchronous callers (plugin host imports).
+    pub fn read_conn(&self) -> Result<PooledConn, DbError> {
+        Ok(self.reads.get()?)
+    }
+
     /// A writing connection for synchronous callers (migrations, the CLI).
     pub fn write_conn(&self) -> Result<PooledConn, DbError> {
         Ok(self.writes.get()?)

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod media;
 pub mod memberships;
+pub mod plugin_kv;
 pub mod post_comments;
 pub mod posts;
 pub mod refresh_tokens;

@@ -302,6 +302,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plugin_kv (scope, key) {
+        scope -> Text,
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
@@ -339,4 +348,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_registrations,
     media,
+    plugin_kv,
 );

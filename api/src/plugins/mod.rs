@@ -47,12 +47,16 @@ pub fn uploads_dir(config: &Config) -> std::path::PathBuf {
     config.data_dir.join("plugins")
 }
 
-/// Builds the registry and loads the configured plugin folder and earlier uploads.
+/// Builds the registry (its key-value store in `db`) and loads the
+/// configured plugin folder and earlier uploads.
 pub async fn load_registry(
     config: &Config,
     settings: RuntimeSettings,
+    db: &crate::db::Db,
 ) -> anyhow::Result<PluginRegistry> {
-    let registry = PluginRegistry::new(PluginRuntime::new(settings)?);
+    let runtime =
+        PluginRuntime::new(settings)?.with_kv(std::sync::Arc::new(kv::DbKv::new(db.clone())));
+    let registry = PluginRegistry::new(runtime);
     if let Some(dir) = &config.plugins_dir {
         let loaded = registry.load_dir(dir, PluginSource::Directory).await?;
         tracing::info!(dir = %dir.display(), loaded, "plugins loaded from folder");

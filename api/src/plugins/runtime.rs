@@ -132,6 +132,12 @@ impl std::fmt::Debug for PluginRuntime {
 }
 
 impl PluginRuntime {
+    /// Keeps the plugins' key-value store in `kv` instead of process memory.
+    pub fn with_kv(mut self, kv: Arc<dyn KvStore>) -> Self {
+        self.kv = kv;
+        self
+    }
+
     /// Builds the engine and the linker (the contract's host interface plus
     /// WASI with nothing granted).
     pub fn new(settings: RuntimeSettings) -> anyhow::Result<Self> {

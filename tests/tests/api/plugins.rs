@@ -131,6 +131,12 @@ async fn a_plugin_that_keeps_crashing_is_paused_and_reported() {
     assert_eq!(template["health"]["state"], "ok");
 }
 
+#[derive(diesel::QueryableByName)]
+struct Scope {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    scope: String,
+}
+
 #[actix_web::test]
 async fn each_call_gets_its_own_channel_scoped_store() {
     let app = app().await;
@@ -146,6 +152,22 @@ async fn each_call_gets_its_own_channel_scoped_store() {
         counts.push(published.remote_id);
     }
     assert_eq!(counts, ["1", "2", "1", "3"]);
+
+    // The values live in the database, not in the process: every replica
+    // and the next start see them.
+    let scopes: Vec<Scope> = app
+        .state
+        .db
+        .read(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT scope FROM plugin_kv ORDER BY scope")
+                .load::<Scope>(conn)
+                .map_err(plaza_api::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    let scopes: Vec<&str> = scopes.iter().map(|s| s.scope.as_str()).collect();
+    assert_eq!(scopes, ["misbehaving/a", "misbehaving/b"]);
 }
 
 /// A one-shot HTTP server on loopback answering `body` to the first request.
@@ -308,9 +330,13 @@ async fn administrators_enable_disable_and_upload() {
     );
     // The choice survives a restart: a new registry over the same database.
     let config = &app.state.config;
-    let restarted = plaza_api::plugins::load_registry(config, plaza_tests::plugin_settings(config))
-        .await
-        .unwrap();
+    let restarted = plaza_api::plugins::load_registry(
+        config,
+        plaza_tests::plugin_settings(config),
+        &app.state.db,
+    )
+    .await
+    .unwrap();
     plaza_api::plugins::apply_saved_states(&app.state.db, &restarted)
         .await
         .unwrap();
