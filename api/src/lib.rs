@@ -2,7 +2,8 @@
 //!
 //! Layers, outside in: [`http`] (thin handlers and extractors), [`auth`]
 //! (who is calling and what they may do), [`domain`] (pure rules), [`media`]
-//! (the media library's files), [`db`] (diesel over SQLite or PostgreSQL).
+//! (the media library's files), [`jobs`] (the durable queue for background
+//! work), [`db`] (diesel over SQLite or PostgreSQL).
 //! [`startup`] wires them into a server; [`cli`] is the `plaza` command.
 
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod media;
 pub mod openapi;
 pub mod plugins;

@@ -8,6 +8,7 @@ pub mod disabled_plugins;
 pub mod events;
 pub mod idempotency;
 pub mod invitations;
+pub mod jobs;
 pub mod media;
 pub mod memberships;
 pub mod plugin_kv;

@@ -311,6 +311,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        workspace_id -> Nullable<Text>,
+        kind -> Text,
+        payload -> Text,
+        unique_key -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        fence -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
@@ -324,6 +345,7 @@ diesel::joinable!(post_transitions -> posts (post_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(campaigns -> workspaces (workspace_id));
 diesel::joinable!(media -> workspaces (workspace_id));
+diesel::joinable!(jobs -> workspaces (workspace_id));
 diesel::joinable!(events -> campaigns (campaign_id));
 diesel::joinable!(event_registrations -> events (event_id));
 
@@ -349,4 +371,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_registrations,
     media,
     plugin_kv,
+    jobs,
 );

@@ -16,6 +16,7 @@ mod conventions;
 mod cross_workspace;
 mod events;
 mod invitations;
+mod jobs;
 mod jwt_attacks;
 mod media;
 mod media_refusals;
