@@ -128,6 +128,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let database = redact(&config.database_url());
     let app = Application::build(config.clone(), keys).await?;
     stop_on_signal(app.handle())?;
+    start_publisher(app.state().clone());
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
     tracing::info!(%url, %database, "plaza is listening");
     let mut out = std::io::stdout();
@@ -177,6 +178,23 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// How often the publisher looks for due posts.
+const PUBLISHER_TICK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs the publisher beside the API: every tick it claims the publish jobs
+/// that are due and sends them.
+fn start_publisher(state: crate::state::AppState) {
+    let worker = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+    actix_web::rt::spawn(async move {
+        loop {
+            if let Err(err) = crate::publishing::run_due(&state, &worker, crate::db::now()).await {
+                tracing::warn!(error = %err, "publisher tick failed");
+            }
+            actix_web::rt::time::sleep(PUBLISHER_TICK).await;
+        }
+    });
 }
 
 async fn rotate_keys(config: &Config, new_key: bool) -> anyhow::Result<()> {

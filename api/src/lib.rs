@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod media;
 pub mod openapi;
 pub mod plugins;
+pub mod publishing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

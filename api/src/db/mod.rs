@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod plugin_kv;
 pub mod post_comments;
 pub mod posts;
+pub mod publish_targets;
 pub mod refresh_tokens;
 pub mod registrations;
 pub mod schema;

@@ -66,6 +66,8 @@ pub struct PostChanges {
     pub status: Option<String>,
     /// New time.
     pub scheduled_at: Option<Option<NaiveDateTime>>,
+    /// When it went out.
+    pub published_at: Option<Option<NaiveDateTime>>,
     /// New review round.
     pub review_round: Option<i32>,
     /// Approvals needed.
@@ -131,6 +133,15 @@ impl PostRow {
         posts::table
             .filter(posts::workspace_id.eq(workspace_id))
             .filter(posts::id.eq(id))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// A post by id in whatever workspace (the publisher, which has no caller).
+    pub fn find_any(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        posts::table
+            .find(id)
             .select(Self::as_select())
             .first(conn)
             .optional()

@@ -332,6 +332,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    publish_targets (id) {
+        id -> Text,
+        workspace_id -> Text,
+        post_id -> Text,
+        channel_id -> Text,
+        status -> Text,
+        idempotency_key -> Text,
+        remote_id -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        follow_up_ids -> Text,
+        error -> Nullable<Text>,
+        attempts -> Integer,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
@@ -372,4 +391,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     media,
     plugin_kv,
     jobs,
+    publish_targets,
 );

@@ -311,6 +311,32 @@ impl PluginRegistry {
         .and_then(contract)
     }
 
+    /// After a crash: whether a publish with this idempotency key reached the
+    /// platform (`Unsupported` when the plugin cannot tell).
+    pub async fn find_published(
+        &self,
+        plugin: &LoadedPlugin,
+        context: CallContext,
+        idempotency_key: String,
+    ) -> Result<Option<Published>, CallError> {
+        let channel = context.channel();
+        self.call(
+            plugin,
+            (Capabilities::PUBLISH, "publish"),
+            context,
+            |found: &Result<Option<Published>, _>| match found {
+                Ok(Some(p)) => p.remote_id.len() + p.url.as_ref().map_or(0, String::len),
+                _ => 0,
+            },
+            move |p, store| {
+                p.plaza_plugin_platform()
+                    .call_find_published(store, &channel, &idempotency_key)
+            },
+        )
+        .await
+        .and_then(contract)
+    }
+
     /// Reads account metrics through a plugin.
     pub async fn account_metrics(
         &self,

@@ -24,6 +24,7 @@ mod members;
 mod openapi;
 mod plugins;
 mod posts;
+mod publishing;
 mod roles;
 mod schema;
 mod workspaces;

@@ -19,6 +19,7 @@ use crate::db::post_comments::PostCommentRow;
 use crate::db::posts::{
     PostChanges, PostFilter, PostRevisionRow, PostRow, PostTransitionRow, PostVariantRow,
 };
+use crate::db::publish_targets::PublishTargetRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, DbConn};
 use crate::domain::ids::{
@@ -45,6 +46,44 @@ pub struct Approvals {
     pub given: Vec<UserId>,
 }
 
+/// What the publisher did on one channel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishTarget {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Where it stands.
+    pub status: crate::publishing::TargetStatus,
+    /// The platform's id of the post.
+    pub remote_id: Option<String>,
+    /// Where people see it.
+    pub remote_url: Option<String>,
+    /// Remote ids of the follow-up parts, in order.
+    pub follow_up_ids: Vec<String>,
+    /// Why it failed or needs review.
+    pub error: Option<String>,
+    /// Platform calls made for it.
+    pub attempts: i32,
+    /// When it went out.
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl PublishTarget {
+    fn from_row(row: &PublishTargetRow) -> ApiResult<Self> {
+        Ok(Self {
+            channel_id: parse_stored(&row.channel_id).map_err(ApiError::internal)?,
+            status: crate::publishing::TargetStatus::parse(&row.status).ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("stored target status {:?}", row.status))
+            })?,
+            remote_id: row.remote_id.clone(),
+            remote_url: row.remote_url.clone(),
+            follow_up_ids: serde_json::from_str(&row.follow_up_ids).map_err(ApiError::internal)?,
+            error: row.error.clone(),
+            attempts: row.attempts,
+            published_at: row.published_at.map(utc),
+        })
+    }
+}
+
 /// A post.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Post {
@@ -63,6 +102,8 @@ pub struct Post {
     pub published_at: Option<DateTime<Utc>>,
     /// Review state.
     pub approvals: Approvals,
+    /// Per channel, what the publisher did (empty until it starts).
+    pub targets: Vec<PublishTarget>,
     /// Version (also the `ETag`).
     pub version: i64,
     /// When it was made.
@@ -77,6 +118,7 @@ impl Post {
         row: &PostRow,
         variants: &[PostVariantRow],
         approvers: &[String],
+        targets: &[PublishTargetRow],
     ) -> ApiResult<Self> {
         Ok(Self {
             id: parse_stored(&row.id).map_err(ApiError::internal)?,
@@ -92,6 +134,11 @@ impl Post {
                     .map(|id| parse_stored(id).map_err(ApiError::internal))
                     .collect::<ApiResult<_>>()?,
             },
+            targets: targets
+                .iter()
+                .filter(|t| t.post_id == row.id)
+                .map(PublishTarget::from_row)
+                .collect::<ApiResult<_>>()?,
             version: row.version,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
@@ -114,7 +161,8 @@ pub fn load_row(conn: &mut DbConn, ws: &str, id: &str) -> ApiResult<PostRow> {
 pub fn load_view(conn: &mut DbConn, row: &PostRow) -> ApiResult<Post> {
     let variants = PostVariantRow::for_posts(conn, std::slice::from_ref(&row.id))?;
     let approvers = db::posts::approvers(conn, &row.id, row.review_round)?;
-    Post::from_rows(row, &variants, &approvers)
+    let targets = PublishTargetRow::for_posts(conn, std::slice::from_ref(&row.id))?;
+    Post::from_rows(row, &variants, &approvers, &targets)
 }
 
 /// A post as a response, with its `ETag`.
@@ -329,6 +377,9 @@ pub fn save_content(
         .ok_or(ApiError::PreconditionFailed)?;
     PostVariantRow::replace(conn, id, &content.variant_rows(id, &ws)?)?;
     record_revision(conn, &updated, content, &access.user_id)?;
+    if from == PostStatus::Scheduled && to != PostStatus::Scheduled {
+        crate::publishing::plan(conn, &ws, id, None)?;
+    }
     if to != from {
         let reason = (to == PostStatus::InReview)
             .then(|| "approved content changed; it needs review again".to_owned());
@@ -448,24 +499,32 @@ pub async fn list_posts(
         page.after.clone(),
         page.fetch(),
     );
-    let (rows, variants, approvals) = state
+    let (rows, variants, approvals, targets) = state
         .db
         .read(move |conn| {
             let rows = PostRow::list(conn, &ws, &filter, after.as_deref(), fetch)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let variants = PostVariantRow::for_posts(conn, &ids)?;
+            let targets = PublishTargetRow::for_posts(conn, &ids)?;
             let approvals = rows
                 .iter()
                 .map(|r| db::posts::approvers(conn, &r.id, r.review_round))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, ApiError>((rows, variants, approvals))
+            Ok::<_, ApiError>((rows, variants, approvals, targets))
         })
         .await?;
     let mut approvals = approvals.into_iter();
     page.finish(
         rows,
         |row| row.id.clone(),
-        |row| Post::from_rows(&row, &variants, &approvals.next().unwrap_or_default()),
+        |row| {
+            Post::from_rows(
+                &row,
+                &variants,
+                &approvals.next().unwrap_or_default(),
+                &targets,
+            )
+        },
     )
     .map(web::Json)
 }

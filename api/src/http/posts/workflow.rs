@@ -162,6 +162,14 @@ pub fn apply(
         ApiError::conflict("concurrent_change", "the post changed meanwhile; retry")
     })?;
     record_transition(conn, &current, action, to, Some(&access.user_id), reason)?;
+    // The publish job follows the schedule, in this same transaction.
+    match action {
+        PostAction::Schedule => crate::publishing::plan(conn, &ws, id, scheduled_at)?,
+        PostAction::Unschedule | PostAction::Cancel => {
+            crate::publishing::plan(conn, &ws, id, None)?;
+        }
+        _ => {}
+    }
     Ok(updated)
 }
 

@@ -1,0 +1,584 @@
+//! The publisher: turns a scheduled post into one publish target per
+//! channel and sends each through its plugin, at most once.
+//!
+//! Scheduling a post enqueues a `publish_post` job due at its time (in the
+//! same transaction). A worker claims it, moves the post to `publishing`,
+//! creates its targets, and for each one records the intent (`sending`)
+//! before the platform call and the outcome after it. A target found in
+//! `sending` was interrupted between the two: the plugin is asked whether a
+//! post with the target's idempotency key exists (`find-published`); where it
+//! cannot tell, the target goes to `needs_review` instead of being sent again.
+//! Follow-up parts go after the main part, in order, as replies to it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::db::channels::ChannelRow;
+use crate::db::media::MediaRow;
+use crate::db::posts::{PostChanges, PostRow, PostVariantRow};
+use crate::db::publish_targets::{PublishTargetRow, TargetChanges, discard_queued_job};
+use crate::db::{DbConn, now as db_now};
+use crate::domain::workflow::{PostAction, PostStatus};
+use crate::error::ApiError;
+use crate::http::posts::content::{PostContent, RenderedVariant};
+use crate::http::posts::{check_content, record_transition, stored_status};
+use crate::jobs::{self, ClaimedJob, NewJob, RandomJitter, Retry};
+use crate::media::ContentDigest;
+use crate::plugins::bindings::{MediaRef, Post as PluginPost};
+use crate::plugins::channels::{fresh_context, note_failure, plugin_for};
+use crate::plugins::media::AttachedMedia;
+use crate::plugins::{CallError, PluginFault};
+use crate::state::AppState;
+
+/// The job kind that publishes one post.
+pub const PUBLISH_POST: &str = "publish_post";
+/// How long a worker holds a publish job before another may rescue it.
+pub const LEASE: Duration = Duration::from_secs(300);
+
+/// A publish target's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetStatus {
+    /// Not sent yet.
+    Pending,
+    /// The platform call is under way (or was, when a worker died).
+    Sending,
+    /// On the platform.
+    Published,
+    /// The platform refused it, or it could not be sent.
+    Failed,
+    /// A worker died mid-call and the platform cannot tell whether the post
+    /// went out: a person should look before anything is sent again.
+    NeedsReview,
+}
+
+impl TargetStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Published => "published",
+            Self::Failed => "failed",
+            Self::NeedsReview => "needs_review",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Sending,
+            Self::Published,
+            Self::Failed,
+            Self::NeedsReview,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PublishPayload {
+    post_id: String,
+}
+
+fn job_key(post_id: &str) -> String {
+    format!("publish:{post_id}")
+}
+
+/// Plans the publish job of a post inside the caller's transaction: due at
+/// `at`, or none when the post left the schedule.
+pub fn plan(
+    conn: &mut DbConn,
+    workspace_id: &str,
+    post_id: &str,
+    at: Option<NaiveDateTime>,
+) -> Result<(), ApiError> {
+    let key = job_key(post_id);
+    discard_queued_job(conn, &key)?;
+    if let Some(at) = at {
+        let payload = serde_json::json!({ "post_id": post_id });
+        let job = NewJob::new(PUBLISH_POST, &payload)
+            .in_workspace(workspace_id)
+            .unique_key(key)
+            .run_at(at);
+        jobs::enqueue(conn, &job, db_now())?;
+    }
+    Ok(())
+}
+
+/// Claims the publish jobs due at `now` and runs them; answers how many ran.
+pub async fn run_due(state: &AppState, worker: &str, now: NaiveDateTime) -> anyhow::Result<usize> {
+    let db = state.db.clone();
+    let owner = worker.to_owned();
+    let claimed = actix_web::web::block(move || -> anyhow::Result<Vec<ClaimedJob>> {
+        let mut conn = db.write_conn()?;
+        jobs::rescue_expired(&mut conn, now)?;
+        Ok(jobs::claim(
+            &mut conn,
+            &owner,
+            &[PUBLISH_POST],
+            8,
+            LEASE,
+            now,
+        )?)
+    })
+    .await??;
+    let ran = claimed.len();
+    for job in claimed {
+        let outcome = match job.parse_payload::<PublishPayload>() {
+            Ok(payload) => publish_post(state, &payload.post_id).await,
+            Err(err) => Err(Step::Fail(
+                format!("unreadable payload: {err}"),
+                Retry::Never,
+            )),
+        };
+        let db = state.db.clone();
+        actix_web::web::block(move || -> anyhow::Result<()> {
+            let mut conn = db.write_conn()?;
+            let now = db_now();
+            match outcome {
+                Ok(()) => jobs::complete(&mut conn, &job, now)?,
+                Err(Step::Fail(reason, retry)) => jobs::fail(&mut conn, &job, &reason, retry, now)?,
+            };
+            Ok(())
+        })
+        .await??;
+    }
+    Ok(ran)
+}
+
+/// Why a publish job stops before it is done.
+#[derive(Debug)]
+enum Step {
+    /// Try the job again later (or never).
+    Fail(String, Retry),
+}
+
+impl From<ApiError> for Step {
+    fn from(err: ApiError) -> Self {
+        Step::Fail(err.to_string(), Retry::backoff(1, &mut RandomJitter))
+    }
+}
+
+/// Publishes one post: every target that is not done, then the post's status.
+async fn publish_post(state: &AppState, post_id: &str) -> Result<(), Step> {
+    let id = post_id.to_owned();
+    let started = state.db.write(move |conn| start(conn, &id)).await?;
+    let Some((post, content)) = started else {
+        return Ok(());
+    };
+    let rendered = match check_content(state, &post.workspace_id, content).await {
+        Ok(checked) => checked.rendered,
+        Err(ApiError::Validation(errors)) => {
+            let reason = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            fail_open_targets(state, &post, &reason).await?;
+            return finish(state, &post).await;
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let targets = load_targets(state, &post.id).await?;
+    let mut retry_later = None;
+    for target in targets {
+        let Some(variant) = rendered
+            .iter()
+            .find(|v| v.channel_id.to_string() == target.channel_id)
+        else {
+            continue;
+        };
+        match TargetStatus::parse(&target.status) {
+            Some(TargetStatus::Pending) => {}
+            Some(TargetStatus::Sending) => {
+                if !reconcile(state, &post, &target).await? {
+                    continue;
+                }
+            }
+            _ => continue,
+        }
+        if let Err(Step::Fail(reason, retry)) = send(state, &post, &target, variant).await {
+            retry_later = Some(Step::Fail(reason, retry));
+        }
+    }
+    if let Some(step) = retry_later {
+        return Err(step);
+    }
+    finish(state, &post).await
+}
+
+/// Moves a due post to `publishing` and makes its targets (one transaction).
+/// `None` when the post is no longer due (unscheduled, edited, cancelled).
+fn start(conn: &mut DbConn, post_id: &str) -> Result<Option<(PostRow, PostContent)>, ApiError> {
+    let Some(post) = PostRow::find_any(conn, post_id)? else {
+        return Ok(None);
+    };
+    let status = stored_status(&post.status)?;
+    let post = match status {
+        PostStatus::Scheduled => {
+            let changes = PostChanges {
+                status: Some(PostStatus::Publishing.as_str().to_owned()),
+                ..PostChanges::default()
+            };
+            let updated =
+                PostRow::update(conn, &post.workspace_id, &post.id, &changes, post.version)?
+                    .ok_or_else(|| ApiError::conflict("concurrent_change", "the post changed"))?;
+            record_transition(
+                conn,
+                &post,
+                PostAction::StartPublishing,
+                PostStatus::Publishing,
+                None,
+                None,
+            )?;
+            updated
+        }
+        // A worker died after starting: carry on where it stopped.
+        PostStatus::Publishing => post,
+        _ => return Ok(None),
+    };
+    let variants = PostVariantRow::for_posts(conn, std::slice::from_ref(&post.id))?;
+    let existing = PublishTargetRow::for_posts(conn, std::slice::from_ref(&post.id))?;
+    let now = db_now();
+    for variant in &variants {
+        if existing.iter().any(|t| t.channel_id == variant.channel_id) {
+            continue;
+        }
+        PublishTargetRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            workspace_id: post.workspace_id.clone(),
+            post_id: post.id.clone(),
+            channel_id: variant.channel_id.clone(),
+            status: TargetStatus::Pending.as_str().to_owned(),
+            idempotency_key: format!("plaza-{}-{}", post.id, variant.channel_id),
+            remote_id: None,
+            remote_url: None,
+            follow_up_ids: "[]".to_owned(),
+            error: None,
+            attempts: 0,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+        .insert(conn)?;
+    }
+    let content = PostContent::from_rows(&post, &variants)?;
+    Ok(Some((post, content)))
+}
+
+async fn load_targets(state: &AppState, post_id: &str) -> Result<Vec<PublishTargetRow>, ApiError> {
+    let id = post_id.to_owned();
+    state
+        .db
+        .read(move |conn| PublishTargetRow::for_posts(conn, &[id]).map_err(ApiError::from))
+        .await
+}
+
+async fn set_target(state: &AppState, id: &str, changes: TargetChanges) -> Result<(), ApiError> {
+    let id = id.to_owned();
+    state
+        .db
+        .write(move |conn| {
+            PublishTargetRow::update(conn, &id, &changes)
+                .map(drop)
+                .map_err(ApiError::from)
+        })
+        .await
+}
+
+async fn fail_open_targets(state: &AppState, post: &PostRow, reason: &str) -> Result<(), ApiError> {
+    for target in load_targets(state, &post.id).await? {
+        if matches!(
+            TargetStatus::parse(&target.status),
+            Some(TargetStatus::Pending)
+        ) {
+            let changes = TargetChanges {
+                status: Some(TargetStatus::Failed.as_str().to_owned()),
+                error: Some(Some(reason.chars().take(2_000).collect())),
+                ..TargetChanges::default()
+            };
+            set_target(state, &target.id, changes).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A target left in `sending`: asks the platform whether it went out.
+/// Answers whether it is safe to send it (again).
+async fn reconcile(
+    state: &AppState,
+    post: &PostRow,
+    target: &PublishTargetRow,
+) -> Result<bool, Step> {
+    let channel = load_channel(state, post, target).await?;
+    let plugin = plugin_for(state, &channel)?;
+    let (context, _) = fresh_context(state, &plugin, channel).await?;
+    let found = state
+        .plugins
+        .find_published(&plugin, context, target.idempotency_key.clone())
+        .await;
+    let changes = match found {
+        Ok(Some(published)) => published_changes(published.remote_id, published.url),
+        // The platform has no post under this key: sending is safe.
+        Ok(None) => return Ok(true),
+        Err(err) => TargetChanges {
+            status: Some(TargetStatus::NeedsReview.as_str().to_owned()),
+            error: Some(Some(format!(
+                "a worker stopped during the platform call and the platform cannot say whether \
+                 the post went out ({err}); check the channel, then retry or cancel"
+            ))),
+            ..TargetChanges::default()
+        },
+    };
+    set_target(state, &target.id, changes).await?;
+    Ok(false)
+}
+
+fn published_changes(remote_id: String, url: Option<String>) -> TargetChanges {
+    TargetChanges {
+        status: Some(TargetStatus::Published.as_str().to_owned()),
+        remote_id: Some(Some(remote_id)),
+        remote_url: Some(url),
+        error: Some(None),
+        published_at: Some(Some(db_now())),
+        ..TargetChanges::default()
+    }
+}
+
+async fn load_channel(
+    state: &AppState,
+    post: &PostRow,
+    target: &PublishTargetRow,
+) -> Result<ChannelRow, ApiError> {
+    let (ws, id) = (post.workspace_id.clone(), target.channel_id.clone());
+    state
+        .db
+        .read(move |conn| ChannelRow::find(conn, &ws, &id)?.ok_or(ApiError::NotFound("channel")))
+        .await
+}
+
+/// Sends one target: intent first, then the call, then its outcome.
+async fn send(
+    state: &AppState,
+    post: &PostRow,
+    target: &PublishTargetRow,
+    variant: &RenderedVariant,
+) -> Result<(), Step> {
+    let channel = load_channel(state, post, target).await?;
+    if channel.status == "paused" {
+        return Err(Step::Fail(
+            format!("channel {} is paused", channel.id),
+            Retry::After(300),
+        ));
+    }
+    let plugin = plugin_for(state, &channel)?;
+    let (context, channel) = fresh_context(state, &plugin, channel).await?;
+    let media = attached_media(state, post, variant).await?;
+    set_target(
+        state,
+        &target.id,
+        TargetChanges {
+            status: Some(TargetStatus::Sending.as_str().to_owned()),
+            attempts: Some(target.attempts + 1),
+            ..TargetChanges::default()
+        },
+    )
+    .await?;
+    let main = PluginPost {
+        text: variant.text.clone(),
+        media: media.1.clone(),
+        reply_to: None,
+        options: variant.options.to_string(),
+        idempotency_key: target.idempotency_key.clone(),
+    };
+    let with_media = |m: &AttachedMedia| crate::plugins::CallContext {
+        media: Some(m.clone()),
+        ..context.clone()
+    };
+    let outcome = state
+        .plugins
+        .publish(&plugin, with_media(&media.0), main)
+        .await;
+    let published = match outcome {
+        Ok(published) => published,
+        Err(err) => {
+            note_failure(state, &channel, &err).await?;
+            let (status, retry) = classify(&err);
+            set_target(
+                state,
+                &target.id,
+                TargetChanges {
+                    status: Some(status.as_str().to_owned()),
+                    error: Some(Some(err.to_string())),
+                    ..TargetChanges::default()
+                },
+            )
+            .await?;
+            return match retry {
+                Some(retry) => Err(Step::Fail(err.to_string(), retry)),
+                None => Ok(()),
+            };
+        }
+    };
+    set_target(
+        state,
+        &target.id,
+        published_changes(published.remote_id.clone(), published.url.clone()),
+    )
+    .await?;
+    // Follow-ups answer the part before them, in order.
+    let mut previous = published.remote_id;
+    let mut sent: Vec<String> = Vec::new();
+    for (n, part) in variant.follow_ups.iter().enumerate() {
+        let refs = media_refs(&media.2, &part.media_ids);
+        let post = PluginPost {
+            text: part.text.clone(),
+            media: refs,
+            reply_to: Some(previous.clone()),
+            options: variant.options.to_string(),
+            idempotency_key: format!("{}-{n}", target.idempotency_key),
+        };
+        match state
+            .plugins
+            .publish(&plugin, with_media(&media.0), post)
+            .await
+        {
+            Ok(part) => {
+                previous = part.remote_id.clone();
+                sent.push(part.remote_id);
+                set_target(
+                    state,
+                    &target.id,
+                    TargetChanges {
+                        follow_up_ids: Some(serde_json::to_string(&sent).unwrap_or_default()),
+                        ..TargetChanges::default()
+                    },
+                )
+                .await?;
+            }
+            Err(err) => {
+                set_target(
+                    state,
+                    &target.id,
+                    TargetChanges {
+                        error: Some(Some(format!("follow-up {n} failed: {err}"))),
+                        ..TargetChanges::default()
+                    },
+                )
+                .await?;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a failed call means for the target, and whether the job retries.
+fn classify(err: &CallError) -> (TargetStatus, Option<Retry>) {
+    match err {
+        CallError::Plugin(PluginFault::RateLimited(secs)) => (
+            TargetStatus::Pending,
+            Some(Retry::After(u64::from(secs.unwrap_or(60)))),
+        ),
+        CallError::Plugin(PluginFault::Transient(_))
+        | CallError::TimedOut(_)
+        | CallError::Unavailable(_)
+        | CallError::Host(_) => (
+            TargetStatus::Pending,
+            Some(Retry::backoff(1, &mut RandomJitter)),
+        ),
+        _ => (TargetStatus::Failed, None),
+    }
+}
+
+/// The variant's media as the plugin sees it, with the files it may read.
+async fn attached_media(
+    state: &AppState,
+    post: &PostRow,
+    variant: &RenderedVariant,
+) -> Result<(AttachedMedia, Vec<MediaRef>, HashMap<String, MediaRef>), ApiError> {
+    let mut ids: Vec<String> = variant.media_ids.clone();
+    for part in &variant.follow_ups {
+        ids.extend(part.media_ids.iter().cloned());
+    }
+    let ws = post.workspace_id.clone();
+    let rows = state
+        .db
+        .read(move |conn| MediaRow::find_many(conn, &ws, &ids).map_err(ApiError::from))
+        .await?;
+    let mut files = HashMap::new();
+    let mut refs = HashMap::new();
+    for row in rows {
+        if let Some(digest) = ContentDigest::parse(&row.sha256) {
+            files.insert(row.id.clone(), digest);
+        }
+        refs.insert(
+            row.id.clone(),
+            MediaRef {
+                id: row.id.clone(),
+                mime: row.mime_type.clone(),
+                size: u64::try_from(row.size_bytes).unwrap_or(0),
+                alt_text: row.alt_text.clone(),
+            },
+        );
+    }
+    let main = media_refs(&refs, &variant.media_ids);
+    Ok((AttachedMedia::new(state.media.clone(), files), main, refs))
+}
+
+fn media_refs(refs: &HashMap<String, MediaRef>, ids: &[String]) -> Vec<MediaRef> {
+    ids.iter().filter_map(|id| refs.get(id).cloned()).collect()
+}
+
+/// The post's status from its targets, once none is waiting to be sent.
+async fn finish(state: &AppState, post: &PostRow) -> Result<(), Step> {
+    let id = post.id.clone();
+    state
+        .db
+        .write(move |conn| {
+            let Some(post) = PostRow::find_any(conn, &id)? else {
+                return Ok(());
+            };
+            if stored_status(&post.status)? != PostStatus::Publishing {
+                return Ok(());
+            }
+            let targets = PublishTargetRow::for_posts(conn, std::slice::from_ref(&post.id))?;
+            let open = targets.iter().any(|t| {
+                matches!(
+                    TargetStatus::parse(&t.status),
+                    Some(TargetStatus::Pending | TargetStatus::Sending)
+                )
+            });
+            if open {
+                return Ok(());
+            }
+            let published = targets
+                .iter()
+                .filter(|t| t.status == TargetStatus::Published.as_str())
+                .count();
+            let (action, to) = if published == targets.len() && published > 0 {
+                (PostAction::FinishPublished, PostStatus::Published)
+            } else if published > 0 {
+                (PostAction::FinishPartially, PostStatus::PartiallyPublished)
+            } else {
+                (PostAction::FinishFailed, PostStatus::Failed)
+            };
+            let changes = PostChanges {
+                status: Some(to.as_str().to_owned()),
+                published_at: (published > 0).then(|| Some(db_now())),
+                ..PostChanges::default()
+            };
+            PostRow::update(conn, &post.workspace_id, &post.id, &changes, post.version)?
+                .ok_or_else(|| ApiError::conflict("concurrent_change", "the post changed"))?;
+            record_transition(conn, &post, action, to, None, None)?;
+            Ok::<_, ApiError>(())
+        })
+        .await
+        .map_err(Step::from)
+}

@@ -1,0 +1,240 @@
+//! The publisher: a scheduled post goes out once per channel, follow-ups
+//! after it, and a crash mid-call is reconciled instead of posted twice.
+
+use chrono::{Duration, Utc};
+use diesel::RunQueryDsl;
+use diesel::sql_types::Text;
+use plaza_api::db::DbError;
+use plaza_api::publishing::run_due;
+use plaza_tests::fake_platform::FakePlatform;
+use plaza_tests::{Session, TestApp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[derive(diesel::QueryableByName, Debug)]
+struct Target {
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    remote_url: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    error: Option<String>,
+    #[diesel(sql_type = Text)]
+    follow_up_ids: String,
+}
+
+async fn targets(app: &TestApp, post: &str) -> Vec<Target> {
+    let sql = format!(
+        "SELECT status, remote_url, error, follow_up_ids FROM publish_targets WHERE post_id = '{post}'"
+    );
+    app.state
+        .db
+        .read(move |conn| {
+            diesel::sql_query(sql)
+                .load::<Target>(conn)
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap()
+}
+
+async fn scheduled_post(
+    app: &TestApp,
+    owner: &Session,
+    ws: &str,
+    channel: &str,
+    body: Value,
+) -> String {
+    let posts = format!("/v1/workspaces/{ws}/posts");
+    let post = app
+        .call(app.post(&posts, &owner.access, &body), StatusCode::CREATED)
+        .await;
+    let id = post["id"].as_str().unwrap().to_owned();
+    let _ = channel;
+    app.call(
+        app.post(&format!("{posts}/{id}/submit"), &owner.access, &json!({})),
+        StatusCode::OK,
+    )
+    .await;
+    let at = (Utc::now() + Duration::minutes(5)).to_rfc3339();
+    app.call(
+        app.post(
+            &format!("{posts}/{id}/schedule"),
+            &owner.access,
+            &json!({"scheduled_at": at}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    id
+}
+
+#[actix_web::test]
+async fn a_scheduled_post_goes_out_once_with_its_thread() {
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let post = scheduled_post(
+        &app,
+        &owner,
+        &ws,
+        &channel,
+        json!({
+            "body": "Spring roast",
+            "variants": [{
+                "channel_id": channel,
+                "options": {"visibility": "unlisted"},
+                "follow_ups": [{"text": "Notes: cherry"}, {"text": "Notes: cocoa"}]
+            }]
+        }),
+    )
+    .await;
+
+    // Not due yet: nothing runs.
+    let now = Utc::now().naive_utc();
+    assert_eq!(run_due(&app.state, "w1", now).await.unwrap(), 0);
+    let later = now + Duration::minutes(6);
+    assert_eq!(run_due(&app.state, "w1", later).await.unwrap(), 1);
+
+    let sent = platform.state.lock().unwrap().posts.clone();
+    assert_eq!(sent.len(), 3, "the post and its two follow-ups: {sent:?}");
+    assert_eq!(sent[0]["text"], "Spring roast");
+    assert_eq!(sent[0]["visibility"], "unlisted");
+    assert_eq!(
+        sent[1]["reply_to"], "1",
+        "the first follow-up answers the post"
+    );
+    assert_eq!(sent[2]["reply_to"], "2", "the second answers the first");
+
+    let done = &targets(&app, &post).await[0];
+    assert_eq!(done.status, "published");
+    assert_eq!(done.remote_url.as_deref(), Some("https://fake.example/p/1"));
+    assert_eq!(done.follow_up_ids, r#"["2","3"]"#);
+    let view = app
+        .call(
+            app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &owner.access),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(view["status"], "published");
+    assert!(view["published_at"].is_string());
+    assert_eq!(view["targets"][0]["status"], "published");
+    assert_eq!(view["targets"][0]["remote_url"], "https://fake.example/p/1");
+    assert_eq!(view["targets"][0]["follow_up_ids"], json!(["2", "3"]));
+
+    // Running again sends nothing more.
+    assert_eq!(
+        run_due(&app.state, "w2", later + Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(platform.state.lock().unwrap().posts.len(), 3);
+}
+
+#[actix_web::test]
+async fn unscheduled_posts_are_not_sent_and_interrupted_calls_go_to_review() {
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let body = json!({"body": "Hello", "variants": [{"channel_id": channel}]});
+
+    let first = scheduled_post(&app, &owner, &ws, &channel, body.clone()).await;
+    app.call(
+        app.post(
+            &format!("/v1/workspaces/{ws}/posts/{first}/unschedule"),
+            &owner.access,
+            &json!({}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let later = (Utc::now() + Duration::minutes(10)).naive_utc();
+    assert_eq!(run_due(&app.state, "w1", later).await.unwrap(), 0);
+
+    // A worker died after recording the intent and before the outcome: the
+    // template platform cannot look posts up by key, so nothing is resent.
+    let second = scheduled_post(&app, &owner, &ws, &channel, body).await;
+    let (post, ch, ws_id) = (second.clone(), channel.clone(), ws.clone());
+    app.state
+        .db
+        .write(move |conn| {
+            diesel::sql_query(format!("UPDATE posts SET status = 'publishing' WHERE id = '{post}'"))
+                .execute(conn)?;
+            let now = plaza_api::db::now();
+            diesel::sql_query(format!(
+                "INSERT INTO publish_targets (id, workspace_id, post_id, channel_id, status, \
+                 idempotency_key, follow_up_ids, attempts, created_at, updated_at) VALUES \
+                 ('{}', '{ws_id}', '{post}', '{ch}', 'sending', 'plaza-{post}-{ch}', '[]', 1, '{now}', '{now}')",
+                uuid::Uuid::now_v7()
+            ))
+            .execute(conn)?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(run_due(&app.state, "w2", later).await.unwrap(), 1);
+    assert!(
+        platform.state.lock().unwrap().posts.is_empty(),
+        "never sent twice"
+    );
+    let review = &targets(&app, &second).await[0];
+    assert_eq!(review.status, "needs_review");
+    assert!(review.error.as_deref().unwrap().contains("cannot say"));
+    let view = app
+        .call(
+            app.get(
+                &format!("/v1/workspaces/{ws}/posts/{second}"),
+                &owner.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(view["status"], "failed");
+    assert_eq!(view["targets"][0]["status"], "needs_review");
+}
+
+#[actix_web::test]
+async fn a_refused_post_fails_its_target_and_a_revoked_account_needs_reconnecting() {
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let post = scheduled_post(
+        &app,
+        &owner,
+        &ws,
+        &channel,
+        json!({"body": "Hello", "variants": [{"channel_id": channel}]}),
+    )
+    .await;
+    platform.revoke_all();
+    let later = (Utc::now() + Duration::minutes(10)).naive_utc();
+    assert_eq!(run_due(&app.state, "w1", later).await.unwrap(), 1);
+    let failed = &targets(&app, &post).await[0];
+    assert_eq!(failed.status, "failed");
+    let channel = app
+        .call(
+            app.get(
+                &format!("/v1/workspaces/{ws}/channels/{channel}"),
+                &owner.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(channel["status"], "needs_reconnect");
+}
