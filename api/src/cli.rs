@@ -28,8 +28,17 @@ pub struct Cli {
 /// The sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the API server (migrates the database first).
-    Serve,
+    /// Run the API server (migrates the database first). By default the
+    /// publisher runs in the same process; `--role api` leaves it to
+    /// `plaza worker` processes.
+    Serve {
+        /// `all` (the API and the publisher) or `api` (the API only).
+        #[arg(long, value_enum, default_value_t = ServeRole::All)]
+        role: ServeRole,
+    },
+    /// Run background work only (the publisher), no HTTP. Any number of
+    /// workers and API processes may share one PostgreSQL; SQLite is one process.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -37,6 +46,15 @@ pub enum Command {
     /// Administer accounts and keys.
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+/// What a `plaza serve` process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServeRole {
+    /// The API and the publisher.
+    All,
+    /// The API only; `plaza worker` processes publish.
+    Api,
 }
 
 /// Administration.
@@ -88,7 +106,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::RotateKeys { new_key }) => {
             rotate_keys(&load_config()?, new_key).await
         }
-        Command::Serve => serve(load_config()?).await,
+        Command::Serve { role } => serve(load_config()?, role).await,
+        Command::Worker => worker(load_config()?).await,
         Command::Migrate => {
             let config = load_config()?;
             open_database(&config).await?;
@@ -110,7 +129,7 @@ fn load_config() -> anyhow::Result<Config> {
     Ok(config)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, role: ServeRole) -> anyhow::Result<()> {
     let (keys, source) = KeyRing::for_config(&config)?;
     match &source {
         KeySource::Generated(path) => tracing::warn!(
@@ -128,7 +147,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let database = redact(&config.database_url());
     let app = Application::build(config.clone(), keys).await?;
     stop_on_signal(app.handle())?;
-    start_publisher(app.state().clone());
+    if role == ServeRole::All {
+        start_publisher(app.state().clone());
+    }
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
     tracing::info!(%url, %database, "plaza is listening");
     let mut out = std::io::stdout();
@@ -177,6 +198,43 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> anyhow::Result<()> {
             handle.stop(true).await;
         }
     });
+    Ok(())
+}
+
+/// Runs the publisher without the API until SIGTERM or Ctrl-C.
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let (keys, _) = KeyRing::for_config(&config)?;
+    let db = open_database(&config).await?;
+    let plugins =
+        crate::plugins::load_registry(&config, crate::plugins::settings_for(&config), &db).await?;
+    crate::plugins::apply_saved_states(&db, &plugins).await?;
+    let state = crate::state::AppState::new(db, keys, config, plugins);
+    start_publisher(state);
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "Plaza worker is running (the publisher); SIGTERM stops it"
+    )?;
+    out.flush()?;
+    wait_for_signal().await?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C elsewhere).
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
     Ok(())
 }
 

@@ -388,3 +388,45 @@ fn rotate_keys_adds_a_development_key_and_refuses_to_edit_configured_ones() {
         stderr(&configured)
     );
 }
+
+#[test]
+fn a_worker_runs_without_http_and_stops_on_sigterm() {
+    let folder = Folder::new();
+    let mut child = plaza(&folder.0, &["worker"], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("worker is running"), "{line}");
+    assert!(
+        folder.0.join("plaza-data/plaza.db").exists(),
+        "it migrated the database"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+
+    // `serve --role api` serves without the publisher; unknown roles are refused.
+    let refused = plaza(&folder.0, &["serve", "--role", "everything"], &[])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--role"), "{}", stderr(&refused));
+}
