@@ -9,6 +9,7 @@
 //!   │   approves)     │withdraw                      ▼                      ▼
 //!   └─────────────────┴──────────────────────────── draft               cancelled
 //! scheduled ──start_publishing──▶ publishing ──▶ published | partially_published | failed
+//! partially_published | failed ──retry──▶ publishing
 //! ```
 //!
 //! Editing an approved or scheduled post sends it back to review.
@@ -128,11 +129,13 @@ pub enum PostAction {
     FinishPartially,
     /// The publisher finished: no target published.
     FinishFailed,
+    /// Send the targets that failed again.
+    Retry,
 }
 
 impl PostAction {
     /// Every action.
-    pub const ALL: [PostAction; 13] = [
+    pub const ALL: [PostAction; 14] = [
         PostAction::Submit,
         PostAction::Withdraw,
         PostAction::Approve,
@@ -146,6 +149,7 @@ impl PostAction {
         PostAction::FinishPublished,
         PostAction::FinishPartially,
         PostAction::FinishFailed,
+        PostAction::Retry,
     ];
 
     /// The name stored in the history.
@@ -164,6 +168,7 @@ impl PostAction {
             PostAction::FinishPublished => "finish_published",
             PostAction::FinishPartially => "finish_partially",
             PostAction::FinishFailed => "finish_failed",
+            PostAction::Retry => "retry",
         }
     }
 
@@ -218,6 +223,7 @@ fn past_tense(action: PostAction) -> &'static str {
         PostAction::FinishPublished | PostAction::FinishPartially | PostAction::FinishFailed => {
             "finished publishing"
         }
+        PostAction::Retry => "retried",
     }
 }
 
@@ -253,6 +259,7 @@ pub fn next(
         (S::Publishing, A::FinishPublished) => Some(S::Published),
         (S::Publishing, A::FinishPartially) => Some(S::PartiallyPublished),
         (S::Publishing, A::FinishFailed) => Some(S::Failed),
+        (S::Failed | S::PartiallyPublished, A::Retry) => Some(S::Publishing),
         _ => None,
     };
     to.ok_or(NotAllowed {
@@ -304,6 +311,8 @@ mod tests {
             (S::Publishing, A::FinishPublished, S::Published),
             (S::Publishing, A::FinishPartially, S::PartiallyPublished),
             (S::Publishing, A::FinishFailed, S::Failed),
+            (S::Failed, A::Retry, S::Publishing),
+            (S::PartiallyPublished, A::Retry, S::Publishing),
         ]
     }
 
@@ -320,7 +329,7 @@ mod tests {
                 assert_eq!(got, expected, "{from} + {action:?}");
             }
         }
-        assert_eq!(S::ALL.len() * A::ALL.len(), 130);
+        assert_eq!(S::ALL.len() * A::ALL.len(), 140);
     }
 
     #[test]
@@ -340,11 +349,14 @@ mod tests {
     #[test]
     fn finished_posts_are_final() {
         for from in [S::Published, S::PartiallyPublished, S::Failed, S::Cancelled] {
-            for action in A::ALL {
+            for action in A::ALL.into_iter().filter(|a| *a != A::Retry) {
                 assert!(next(from, action, ENOUGH).is_err(), "{from} {action:?}");
             }
             assert!(!from.is_editable());
         }
+        // Only what failed can be sent again.
+        assert!(next(S::Published, A::Retry, ENOUGH).is_err());
+        assert!(next(S::Cancelled, A::Retry, ENOUGH).is_err());
     }
 
     #[test]

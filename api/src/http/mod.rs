@@ -96,6 +96,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(posts::workflow::schedule_post)
                 .service(posts::workflow::unschedule_post)
                 .service(posts::workflow::cancel_post)
+                .service(posts::workflow::retry_post)
                 .service(posts::workflow::list_post_history)
                 .service(queue::queue_post)
                 .service(posts::revisions::list_post_revisions)

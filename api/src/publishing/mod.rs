@@ -111,6 +111,32 @@ pub fn plan(
     Ok(())
 }
 
+/// Puts a post's failed targets (and, when asked, those in review) back to
+/// `pending` for a retry (inside the caller's transaction).
+pub fn reopen_targets(
+    conn: &mut DbConn,
+    post_id: &str,
+    include_review: bool,
+) -> Result<usize, ApiError> {
+    let mut reopened = 0;
+    for target in PublishTargetRow::for_posts(conn, &[post_id.to_owned()])? {
+        let reopen = match TargetStatus::parse(&target.status) {
+            Some(TargetStatus::Failed) => true,
+            Some(TargetStatus::NeedsReview) => include_review,
+            _ => false,
+        };
+        if reopen {
+            let changes = TargetChanges {
+                status: Some(TargetStatus::Pending.as_str().to_owned()),
+                error: Some(None),
+                ..TargetChanges::default()
+            };
+            reopened += PublishTargetRow::update(conn, &target.id, &changes)?;
+        }
+    }
+    Ok(reopened)
+}
+
 /// Claims the publish jobs due at `now` and runs them; answers how many ran.
 pub async fn run_due(state: &AppState, worker: &str, now: NaiveDateTime) -> anyhow::Result<usize> {
     let db = state.db.clone();

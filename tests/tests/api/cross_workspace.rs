@@ -27,7 +27,7 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "import_posts" => Some(json!({"posts": []})),
         "approve_post" | "request_post_changes" | "cancel_post" => Some(json!({"reason": "x"})),
         "schedule_post" => Some(json!({"scheduled_at": "2999-01-01T00:00:00Z"})),
-        "queue_post" => Some(json!({})),
+        "queue_post" | "retry_post" => Some(json!({})),
         "create_post_comment" => Some(json!({"body": "Hijacked"})),
         // JSON, not a form: access is checked before the body is looked at.
         "upload_media" => Some(json!({"file": "iVBORw0KGgo="})),

@@ -237,4 +237,52 @@ async fn a_refused_post_fails_its_target_and_a_revoked_account_needs_reconnectin
         )
         .await;
     assert_eq!(channel["status"], "needs_reconnect");
+
+    // Reconnected, the failed target is sent again by hand; only it.
+    platform
+        .state
+        .lock()
+        .unwrap()
+        .access_tokens
+        .push("fresh".into());
+    let channel_path = format!(
+        "/v1/workspaces/{ws}/channels/{}",
+        channel["id"].as_str().unwrap()
+    );
+    app.call(
+        app.patch(
+            &channel_path,
+            &owner.access,
+            &json!({"credentials": {"access_token": "fresh"}}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let retry = format!("/v1/workspaces/{ws}/posts/{post}/retry");
+    let retried = app
+        .call(app.post(&retry, &owner.access, &json!({})), StatusCode::OK)
+        .await;
+    assert_eq!(retried["status"], "publishing");
+    assert_eq!(retried["targets"][0]["status"], "pending");
+    assert_eq!(
+        run_due(&app.state, "w2", later + Duration::minutes(1))
+            .await
+            .unwrap(),
+        1
+    );
+    let view = app
+        .call(
+            app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &owner.access),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(view["status"], "published");
+    assert_eq!(platform.state.lock().unwrap().posts.len(), 1);
+    // A published post is not retried.
+    let again = app
+        .post(&retry, &owner.access, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
 }

@@ -462,6 +462,54 @@ pub async fn cancel_post(
     .await
 }
 
+/// Which targets a retry sends again.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"include_needs_review": false}))]
+pub struct RetryRequest {
+    /// Also resend targets in `needs_review`: only after checking on the
+    /// platform that the post did not go out.
+    #[serde(default)]
+    pub include_needs_review: bool,
+}
+
+/// Send a failed or partially published post's failed targets again, now.
+/// Published targets are never resent; `needs_review` ones only when asked.
+#[utoipa::path(
+    tag = "posts",
+    operation_id = "retry_post",
+    request_body = RetryRequest,
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("post_id" = PostId, Path, description = "Post id"),
+    ),
+    responses((status = 200, description = "Publishing again", body = super::Post), WriteProblems)
+)]
+#[post("/workspaces/{workspace_id}/posts/{post_id}/retry")]
+pub async fn retry_post(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, PostId)>,
+    body: Json<RetryRequest>,
+) -> ApiResult<HttpResponse> {
+    let (workspace_id, post_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::PostsSchedule)
+        .await?;
+    let include_review = body.0.include_needs_review;
+    let id = post_id.to_string();
+    let post = state
+        .db
+        .write(move |conn| {
+            let row = apply(conn, &access, &id, PostAction::Retry, None, None)?;
+            crate::publishing::reopen_targets(conn, &row.id, include_review)?;
+            crate::publishing::plan(conn, &row.workspace_id, &row.id, Some(db::now()))?;
+            load_view(conn, &row)
+        })
+        .await?;
+    Ok(with_etag(post))
+}
+
 /// Who moved the post through the workflow, when and why; oldest first.
 #[utoipa::path(
     tag = "posts",
