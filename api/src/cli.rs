@@ -241,14 +241,24 @@ async fn wait_for_signal() -> anyhow::Result<()> {
 /// How often the publisher looks for due posts.
 const PUBLISHER_TICK: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Runs the publisher beside the API: every tick it claims the publish jobs
-/// that are due and sends them.
+/// Runs the background work beside the API: every tick it claims the
+/// publish jobs that are due and sends them, and refreshes OAuth2 tokens
+/// about to expire.
 fn start_publisher(state: crate::state::AppState) {
     let worker = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
     actix_web::rt::spawn(async move {
         loop {
             if let Err(err) = crate::publishing::run_due(&state, &worker, crate::db::now()).await {
                 tracing::warn!(error = %err, "publisher tick failed");
+            }
+            let refreshed = crate::publishing::token_refresh::refresh_expiring(
+                &state,
+                &worker,
+                crate::db::now(),
+            )
+            .await;
+            if let Err(err) = refreshed {
+                tracing::warn!(error = %err, "token refresh tick failed");
             }
             actix_web::rt::time::sleep(PUBLISHER_TICK).await;
         }

@@ -143,6 +143,32 @@ impl ChannelRow {
         query.load(conn)
     }
 
+    /// Channels whose OAuth2 token expires before `before` and that are not
+    /// paused, soonest first.
+    pub fn expiring(
+        conn: &mut DbConn,
+        before: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        channels::table
+            .filter(channels::token_expires_at.le(before))
+            .filter(channels::credentials.is_not_null())
+            .filter(channels::status.ne("paused"))
+            .order(channels::token_expires_at.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// A channel by id in whatever workspace (background work).
+    pub fn find_any(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        channels::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// Every channel with credentials (for key rotation), a page at a time.
     pub fn with_credentials(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<Self>> {
         channels::table

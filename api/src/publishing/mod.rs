@@ -10,6 +10,8 @@
 //! cannot tell, the target goes to `needs_review` instead of being sent again.
 //! Follow-up parts go after the main part, in order, as replies to it.
 
+pub mod token_refresh;
+
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -462,3 +462,71 @@ async fn rotating_keys_reseals_credentials_under_the_new_key() {
     // The old ring alone no longer opens it: the old key can be retired.
     assert!(open_credentials(old, &row).is_err());
 }
+
+#[actix_web::test]
+async fn tokens_about_to_expire_are_refreshed_in_the_background_once() {
+    use plaza_api::publishing::token_refresh::refresh_expiring;
+
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("unused");
+    platform.state.lock().unwrap().expires_in = 60;
+    let ada = app.signup("ada@example.com").await;
+    let ws = app.create_workspace(&ada, "Acme").await;
+    let started = app
+        .call(
+            app.post(
+                &format!("/v1/workspaces/{ws}/channels/oauth/start"),
+                &ada.access,
+                &json!({
+                    "plugin_id": "template",
+                    "config": {"base_url": platform.url, "client_id": "plaza-test"},
+                    "redirect_uri": "https://app.example.com/back"
+                }),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let consent = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(started["authorization_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let back = reqwest::Url::parse(consent.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    let channel = app
+        .call(
+            app.post(
+                &format!("/v1/workspaces/{ws}/channels/oauth/callback"),
+                &ada.access,
+                &json!({"state": query["state"], "code": query["code"]}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+
+    // The next token lives an hour: one refresh, then nothing to do.
+    platform.state.lock().unwrap().expires_in = 3600;
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(refresh_expiring(&app.state, "w1", now).await.unwrap(), 1);
+    assert_eq!(refresh_expiring(&app.state, "w2", now).await.unwrap(), 0);
+    let requests = platform.state.lock().unwrap().token_requests.clone();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1]["grant_type"], "refresh_token");
+    let fresh = app
+        .call(
+            app.get(
+                &format!(
+                    "/v1/workspaces/{ws}/channels/{}",
+                    channel["id"].as_str().unwrap()
+                ),
+                &ada.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_ne!(fresh["token_expires_at"], channel["token_expires_at"]);
+    assert_eq!(fresh["status"], "connected");
+}
