@@ -426,6 +426,33 @@ pub fn approvers(conn: &mut DbConn, post_id: &str, round: i32) -> QueryResult<Ve
         .load(conn)
 }
 
+/// Who approved each of some posts in its current round, in one query.
+pub fn approvers_of(
+    conn: &mut DbConn,
+    posts: &[PostRow],
+) -> QueryResult<std::collections::HashMap<String, Vec<String>>> {
+    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    let rows: Vec<(String, i32, String)> = post_approvals::table
+        .filter(post_approvals::post_id.eq_any(ids))
+        .order(post_approvals::created_at.asc())
+        .select((
+            post_approvals::post_id,
+            post_approvals::review_round,
+            post_approvals::user_id,
+        ))
+        .load(conn)?;
+    let mut by_post = std::collections::HashMap::<String, Vec<String>>::new();
+    for (post_id, round, user_id) in rows {
+        if posts
+            .iter()
+            .any(|p| p.id == post_id && p.review_round == round)
+        {
+            by_post.entry(post_id).or_default().push(user_id);
+        }
+    }
+    Ok(by_post)
+}
+
 /// A post's content as it was after one version.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = post_revisions)]

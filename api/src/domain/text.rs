@@ -97,9 +97,26 @@ impl Prose {
     }
 }
 
+/// The first `max` characters of a text, with `…` when it was cut: a post's
+/// opening words in lists and calendars.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Line, Name, Prose};
+    use super::{Line, Name, Prose, excerpt};
+
+    #[test]
+    fn excerpts_mark_where_they_cut() {
+        assert_eq!(excerpt("short", 80), "short");
+        assert_eq!(excerpt("ñandú", 3), "ñan…");
+        assert_eq!(excerpt("abc", 3), "abc");
+    }
 
     #[test]
     fn trims_and_bounds() {

@@ -11,6 +11,7 @@ use crate::db::posts::{PostRow, PostVariantRow};
 use crate::db::workspaces::WorkspaceRow;
 use crate::domain::ids::{ChannelId, WorkspaceId};
 use crate::domain::roles::Permission;
+use crate::domain::text::excerpt;
 use crate::domain::workflow::PostStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::http::posts::{PostFilters, stored_status};
@@ -99,14 +100,6 @@ pub struct Calendar {
     pub entries: Vec<CalendarEntry>,
 }
 
-fn title(text: &str) -> String {
-    let mut out: String = text.chars().take(80).collect();
-    if text.chars().count() > 80 {
-        out.push('…');
-    }
-    out
-}
-
 /// Posts scheduled or published, and events, between `from` and `to`,
 /// filterable by channel, campaign, tag and status. Times carry their
 /// local form in the workspace's time zone.
@@ -173,7 +166,7 @@ pub async fn get_calendar(
                 let local = at.with_timezone(&tz);
                 entries.push(CalendarEntry {
                     kind: CalendarEntryKind::Post,
-                    title: title(&post.body),
+                    title: excerpt(&post.body, 80),
                     status: Some(stored_status(&post.status)?),
                     starts_at: at,
                     ends_at: None,

@@ -14,21 +14,21 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::auth::sealing::{self, Binding};
+use crate::auth::sealing;
 use crate::auth::tokens;
 use crate::db;
-use crate::db::channels::{ChannelAuthorizationRow, ChannelRow};
+use crate::db::channels::ChannelAuthorizationRow;
 use crate::domain::ids::{ChannelId, WorkspaceId};
 use crate::domain::roles::Permission;
 use crate::domain::text::Name;
 use crate::error::{ApiError, ApiResult};
 use crate::http::channels::{
-    Channel, ChannelStatus, check_config, enabled_plugin, identify, insert_channel,
+    Channel, NewChannel, check_config, enabled_plugin, identify, insert_channel,
 };
 use crate::http::extract::{Json, etag};
 use crate::http::problems::WriteProblems;
 use crate::plugins::bindings::Capabilities;
-use crate::plugins::channels::{self as calls, seal_credentials};
+use crate::plugins::channels::{self as calls, seal_credentials, verifier_binding};
 use crate::state::AppState;
 
 /// How long a started authorization waits for its callback.
@@ -74,13 +74,6 @@ pub struct CompleteOauth {
     pub state: String,
     /// The `code` from the redirect.
     pub code: String,
-}
-
-fn verifier_binding(state_hash: &str) -> Binding<'_> {
-    Binding {
-        kind: "oauth-verifier",
-        row: state_hash,
-    }
 }
 
 fn random_b64(bytes: usize) -> String {
@@ -259,33 +252,17 @@ pub async fn complete_channel_oauth(
     let credentials = calls::token_credentials(&tokens, None);
     let author = identify(&state, &plugin, &pending.channel_id, &config, &credentials).await?;
     let (sealed, kid) = seal_credentials(&state.keys, &pending.channel_id, &credentials)?;
-    let now = db::now();
-    let row = ChannelRow {
+    let row = NewChannel {
         id: pending.channel_id.clone(),
         workspace_id: ws.clone(),
-        plugin_id: pending.plugin_id,
-        name: if pending.name.is_empty() {
-            author.handle.clone()
-        } else {
-            pending.name
-        },
-        config: pending.config,
-        status: ChannelStatus::Connected.as_str().to_owned(),
-        status_reason: None,
-        account_id: author.remote_id,
-        account_handle: author.handle,
-        account_name: author.display_name,
-        account_followers: author.followers.and_then(|f| i64::try_from(f).ok()),
-        credentials: Some(sealed),
-        credentials_key_id: Some(kid),
-        token_expires_at: calls::expiry(now, &tokens),
-        posting_slots: "[]".to_owned(),
-        checked_at: Some(now),
-        version: 1,
         created_by: access.user_id.to_string(),
-        created_at: now,
-        updated_at: now,
-    };
+        plugin_id: pending.plugin_id,
+        name: Some(pending.name).filter(|n| !n.is_empty()),
+        config: pending.config,
+        sealed: Some((sealed, kid)),
+        token_expires_at: calls::expiry(db::now(), &tokens),
+    }
+    .into_row(author);
     let row = state
         .db
         .write(move |conn| insert_channel(conn, &row).map(|()| row))

@@ -282,12 +282,67 @@ pub async fn identify(
 /// Account facts from a check, as column changes.
 fn account_changes(author: Author) -> ChannelChanges {
     ChannelChanges {
+        account_followers: Some(followers(&author)),
         account_id: Some(author.remote_id),
         account_handle: Some(author.handle),
         account_name: Some(author.display_name),
-        account_followers: Some(author.followers.and_then(|f| i64::try_from(f).ok())),
         checked_at: Some(Some(db::now())),
         ..ChannelChanges::default()
+    }
+}
+
+fn followers(author: &Author) -> Option<i64> {
+    author.followers.and_then(|f| i64::try_from(f).ok())
+}
+
+/// A channel about to be stored, before the platform said whose it is.
+#[derive(Debug)]
+pub struct NewChannel {
+    /// Its id (the credentials are sealed for it).
+    pub id: String,
+    /// Its workspace.
+    pub workspace_id: String,
+    /// Who connects it.
+    pub created_by: String,
+    /// The plugin.
+    pub plugin_id: String,
+    /// A name from the request; the account's handle otherwise.
+    pub name: Option<String>,
+    /// Configuration (JSON).
+    pub config: String,
+    /// Sealed credentials and their key id.
+    pub sealed: Option<(String, String)>,
+    /// When its OAuth2 access token expires.
+    pub token_expires_at: Option<chrono::NaiveDateTime>,
+}
+
+impl NewChannel {
+    /// The row of a freshly connected channel for the account `author`.
+    pub fn into_row(self, author: Author) -> ChannelRow {
+        let now = db::now();
+        let (credentials, credentials_key_id) = self.sealed.unzip();
+        ChannelRow {
+            id: self.id,
+            workspace_id: self.workspace_id,
+            plugin_id: self.plugin_id,
+            name: self.name.unwrap_or_else(|| author.handle.clone()),
+            config: self.config,
+            status: ChannelStatus::Connected.as_str().to_owned(),
+            status_reason: None,
+            account_followers: followers(&author),
+            account_id: author.remote_id,
+            account_handle: author.handle,
+            account_name: author.display_name,
+            credentials,
+            credentials_key_id,
+            token_expires_at: self.token_expires_at,
+            posting_slots: "[]".to_owned(),
+            checked_at: Some(now),
+            version: 1,
+            created_by: self.created_by,
+            created_at: now,
+            updated_at: now,
+        }
     }
 }
 
@@ -367,29 +422,17 @@ pub async fn create_channel(
             let (sealed, kid) = seal_credentials(&state.keys, &id, &body.credentials)?;
             (Some(sealed), Some(kid))
         };
-        let now = db::now();
-        let row = ChannelRow {
+        let row = NewChannel {
             id,
             workspace_id: access.workspace_id.to_string(),
-            plugin_id: plugin.manifest.id.clone(),
-            name: name.map_or_else(|| author.handle.clone(), Name::into_string),
-            config: body.config.to_string(),
-            status: ChannelStatus::Connected.as_str().to_owned(),
-            status_reason: None,
-            account_id: author.remote_id,
-            account_handle: author.handle,
-            account_name: author.display_name,
-            account_followers: author.followers.and_then(|f| i64::try_from(f).ok()),
-            credentials: sealed,
-            credentials_key_id: kid,
-            token_expires_at: None,
-            posting_slots: "[]".to_owned(),
-            checked_at: Some(now),
-            version: 1,
             created_by: access.user_id.to_string(),
-            created_at: now,
-            updated_at: now,
-        };
+            plugin_id: plugin.manifest.id.clone(),
+            name: name.map(Name::into_string),
+            config: body.config.to_string(),
+            sealed: sealed.zip(kid),
+            token_expires_at: None,
+        }
+        .into_row(author);
         let row = state
             .db
             .write(move |conn| insert_channel(conn, &row).map(|()| row))

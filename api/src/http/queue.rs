@@ -15,6 +15,7 @@ use crate::db::workspaces::WorkspaceRow;
 use crate::domain::ids::{ChannelId, PostId, WorkspaceId, parse_stored};
 use crate::domain::posting_slots::{self, PostingSlot};
 use crate::domain::roles::Permission;
+use crate::domain::text::excerpt;
 use crate::domain::workflow::{PostAction, PostStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
@@ -142,14 +143,6 @@ pub async fn queue_post(
     Ok(with_etag(post))
 }
 
-fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(80).collect();
-    if text.chars().count() > 80 {
-        out.push('…');
-    }
-    out
-}
-
 /// A channel's queue: its scheduled posts from now on, soonest first.
 #[utoipa::path(
     tag = "queue",
@@ -197,7 +190,7 @@ async fn read_queue(
                         post_id: parse_stored(&post_id).map_err(ApiError::internal)?,
                         scheduled_at: at,
                         local_scheduled_at: at.with_timezone(&tz).to_rfc3339(),
-                        excerpt: excerpt(&body),
+                        excerpt: excerpt(&body, 80),
                     })
                 })
                 .collect::<ApiResult<Vec<_>>>()?;

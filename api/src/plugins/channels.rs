@@ -28,6 +28,14 @@ pub fn credentials_binding(channel_id: &str) -> Binding<'_> {
     }
 }
 
+/// What a pending OAuth2 authorization's sealed PKCE verifier is bound to.
+pub fn verifier_binding(state_hash: &str) -> Binding<'_> {
+    Binding {
+        kind: "oauth-verifier",
+        row: state_hash,
+    }
+}
+
 /// Seals a channel's credentials for its row.
 pub fn seal_credentials(
     ring: &KeyRing,
@@ -225,10 +233,7 @@ pub fn reseal_all(conn: &mut crate::db::DbConn, ring: &KeyRing) -> anyhow::Resul
         if sealing::key_id(&row.pkce_verifier) == Some(active.as_str()) {
             continue;
         }
-        let binding = Binding {
-            kind: "oauth-verifier",
-            row: &row.state_hash,
-        };
+        let binding = verifier_binding(&row.state_hash);
         let plaintext = sealing::open(ring, binding, &row.pkce_verifier)
             .map_err(|err| anyhow::anyhow!("authorization: {err}"))?;
         ChannelAuthorizationRow::reseal(

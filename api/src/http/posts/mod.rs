@@ -506,24 +506,16 @@ pub async fn list_posts(
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let variants = PostVariantRow::for_posts(conn, &ids)?;
             let targets = PublishTargetRow::for_posts(conn, &ids)?;
-            let approvals = rows
-                .iter()
-                .map(|r| db::posts::approvers(conn, &r.id, r.review_round))
-                .collect::<Result<Vec<_>, _>>()?;
+            let approvals = db::posts::approvers_of(conn, &rows)?;
             Ok::<_, ApiError>((rows, variants, approvals, targets))
         })
         .await?;
-    let mut approvals = approvals.into_iter();
     page.finish(
         rows,
         |row| row.id.clone(),
         |row| {
-            Post::from_rows(
-                &row,
-                &variants,
-                &approvals.next().unwrap_or_default(),
-                &targets,
-            )
+            let given = approvals.get(&row.id).map_or(&[][..], Vec::as_slice);
+            Post::from_rows(&row, &variants, given, &targets)
         },
     )
     .map(web::Json)
