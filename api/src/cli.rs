@@ -148,7 +148,7 @@ async fn serve(config: Config, role: ServeRole) -> anyhow::Result<()> {
     let app = Application::build(config.clone(), keys).await?;
     stop_on_signal(app.handle())?;
     if role == ServeRole::All {
-        start_publisher(app.state().clone());
+        crate::worker::start(app.state().clone());
     }
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
     tracing::info!(%url, %database, "plaza is listening");
@@ -209,7 +209,7 @@ async fn worker(config: Config) -> anyhow::Result<()> {
         crate::plugins::load_registry(&config, crate::plugins::settings_for(&config), &db).await?;
     crate::plugins::apply_saved_states(&db, &plugins).await?;
     let state = crate::state::AppState::new(db, keys, config, plugins);
-    start_publisher(state);
+    crate::worker::start(state);
     let mut out = std::io::stdout();
     writeln!(
         out,
@@ -236,33 +236,6 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await?;
     Ok(())
-}
-
-/// How often the publisher looks for due posts.
-const PUBLISHER_TICK: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Runs the background work beside the API: every tick it claims the
-/// publish jobs that are due and sends them, and refreshes OAuth2 tokens
-/// about to expire.
-fn start_publisher(state: crate::state::AppState) {
-    let worker = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-    actix_web::rt::spawn(async move {
-        loop {
-            if let Err(err) = crate::publishing::run_due(&state, &worker, crate::db::now()).await {
-                tracing::warn!(error = %err, "publisher tick failed");
-            }
-            let refreshed = crate::publishing::token_refresh::refresh_expiring(
-                &state,
-                &worker,
-                crate::db::now(),
-            )
-            .await;
-            if let Err(err) = refreshed {
-                tracing::warn!(error = %err, "token refresh tick failed");
-            }
-            actix_web::rt::time::sleep(PUBLISHER_TICK).await;
-        }
-    });
 }
 
 async fn rotate_keys(config: &Config, new_key: bool) -> anyhow::Result<()> {

@@ -123,6 +123,18 @@ pub struct Config {
     /// Largest image accepted into a media library, in bytes (the smaller of
     /// this and `media_max_bytes` applies).
     pub media_image_max_bytes: usize,
+    /// Background jobs one process runs at once.
+    pub worker_concurrency: usize,
+    /// Seconds a worker holds a job without renewing its lease; it renews
+    /// every third of that, and a job whose worker died is taken back after it.
+    pub job_lease_secs: u64,
+    /// Milliseconds an idle worker waits before looking for due jobs again.
+    pub worker_poll_ms: u64,
+    /// For fault tests only: the worker stops dead at this named point
+    /// (`publish.before_call`, `publish.after_call`) and prints
+    /// `plaza: paused at <point>`, so a test can kill the process there.
+    /// Refused in production.
+    pub test_pause_at: Option<String>,
 }
 
 impl Default for Config {
@@ -155,6 +167,10 @@ impl Default for Config {
             plugin_upload_limit_bytes: 32 * 1024 * 1024,
             media_max_bytes: 100 * 1024 * 1024,
             media_image_max_bytes: 20 * 1024 * 1024,
+            worker_concurrency: 8,
+            job_lease_secs: 60,
+            worker_poll_ms: 1_000,
+            test_pause_at: None,
         }
     }
 }
@@ -230,7 +246,21 @@ impl Config {
         if self.media_max_bytes < 1024 || self.media_image_max_bytes < 1024 {
             problems.push("media_max_bytes and media_image_max_bytes must be at least 1024".into());
         }
+        if self.worker_concurrency == 0 || self.worker_concurrency > 256 {
+            problems.push("worker_concurrency must be between 1 and 256".into());
+        }
+        if self.job_lease_secs < 3 {
+            problems.push("job_lease_secs must be at least 3".into());
+        }
+        if self.worker_poll_ms < 10 || self.worker_poll_ms > 60_000 {
+            problems.push("worker_poll_ms must be between 10 and 60000".into());
+        }
         if self.env == Environment::Production {
+            if self.test_pause_at.is_some() {
+                problems.push(
+                    "test_pause_at is for fault tests and must be unset in production".into(),
+                );
+            }
             if !self.plugin_insecure_hosts.is_empty() {
                 problems.push("plugin_insecure_hosts must be empty in production".into());
             }

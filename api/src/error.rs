@@ -158,7 +158,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 for a single field.
-    pub fn invalid_field(field: &str, message: &str) -> Self {
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
@@ -368,7 +368,9 @@ impl ApiError {
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {
-            DbError::Pool(_) | DbError::Cancelled => Self::Unavailable(err.into()),
+            DbError::Pool(_) | DbError::Connect(_) | DbError::Cancelled => {
+                Self::Unavailable(err.into())
+            }
             DbError::Query(err) => Self::Internal(err.into()),
         }
     }

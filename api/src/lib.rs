@@ -6,6 +6,7 @@
 //! work), [`db`] (diesel over SQLite or PostgreSQL).
 //! [`startup`] wires them into a server; [`cli`] is the `plaza` command.
 
+pub mod activity;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -21,3 +22,4 @@ pub mod publishing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod worker;

@@ -38,6 +38,8 @@ use crate::error::{FieldError, Problem};
         (name = "calendar", description = "Scheduled and published posts and events in a time range"),
         (name = "campaigns", description = "Campaigns: dated, budgeted work towards one objective, with default UTM values"),
         (name = "events", description = "Events the team runs, and who registered for them"),
+        (name = "live", description = "What changes, as it happens: a Server-Sent Events stream per workspace, and the catalogue of event types webhooks subscribe to"),
+        (name = "jobs", description = "Background jobs, for instance administrators: the queue and its dead letters"),
         (name = "system", description = "Health probes"),
     )
 )]

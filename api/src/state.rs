@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::activity::Feed;
 use crate::auth::KeyRing;
 use crate::auth::jwt::TokenSettings;
 use crate::config::Config;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     /// Where media library bytes are stored: `<data_dir>/media/`.
     pub media: Arc<dyn MediaStore>,
+    /// Wakes live event streams when a workspace's activity log grows.
+    pub feed: Feed,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
         };
         let media = Arc::new(LocalStore::new(config.data_dir.join("media")));
         Self {
+            feed: Feed::new(db.clone()),
             db,
             media,
             keys: Arc::new(keys),

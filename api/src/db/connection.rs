@@ -48,6 +48,9 @@ pub enum DbError {
     /// No connection could be had from the pool in time.
     #[error("database connection unavailable: {0}")]
     Pool(#[from] r2d2::PoolError),
+    /// A connection of its own could not be opened.
+    #[error("database connection failed: {0}")]
+    Connect(#[from] r2d2::Error),
     /// A query failed.
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
@@ -123,6 +126,7 @@ pub type PooledConn = PooledConnection<ConnectionManager>;
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
+    url: std::sync::Arc<str>,
     reads: DbPool,
     writes: DbPool,
 }
@@ -159,9 +163,20 @@ impl Db {
         };
         Ok(Self {
             backend,
+            url: url.into(),
             reads,
             writes,
         })
+    }
+
+    /// A connection of its own, outside the pools, for work that holds one
+    /// for good (listening for PostgreSQL notifications).
+    pub fn dedicated_conn(&self) -> Result<DbConn, DbError> {
+        let manager = ConnectionManager {
+            url: self.url.to_string(),
+            backend: self.backend,
+        };
+        Ok(r2d2::ManageConnection::connect(&manager)?)
     }
 
     /// Which engine this database runs on.

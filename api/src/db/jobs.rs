@@ -9,7 +9,10 @@ use super::DbConn;
 use super::schema::jobs;
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Waiting for `run_at` and a worker.
     Queued,
@@ -30,6 +33,13 @@ impl JobStatus {
             Self::Succeeded => "succeeded",
             Self::Dead => "dead",
         }
+    }
+
+    /// Reads a stored status.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Succeeded, Self::Dead]
+            .into_iter()
+            .find(|status| status.as_str() == raw)
     }
 }
 
@@ -146,14 +156,24 @@ impl JobRow {
             .optional()
     }
 
-    /// A page of dead jobs by id (the dead letters).
-    pub fn dead(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<Vec<Self>> {
+    /// A page of jobs by id, of one status and optionally one kind (the
+    /// dead letters are `status = dead`).
+    pub fn list(
+        conn: &mut DbConn,
+        status: JobStatus,
+        kind: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
         let mut query = jobs::table
-            .filter(jobs::status.eq(JobStatus::Dead.as_str()))
+            .filter(jobs::status.eq(status.as_str()))
             .select(Self::as_select())
             .order(jobs::id.asc())
             .limit(limit)
             .into_boxed();
+        if let Some(kind) = kind {
+            query = query.filter(jobs::kind.eq(kind.to_owned()));
+        }
         if let Some(after) = after {
             query = query.filter(jobs::id.gt(after.to_owned()));
         }

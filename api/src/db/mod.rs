@@ -1,6 +1,7 @@
 //! Storage: one connection type over SQLite and PostgreSQL, a pool, and the
 //! queries each table needs.
 
+pub mod activity;
 pub mod api_tokens;
 pub mod campaigns;
 pub mod channels;

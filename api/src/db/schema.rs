@@ -357,6 +357,19 @@ diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(api_tokens -> workspaces (workspace_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(channels -> workspaces (workspace_id));
+diesel::table! {
+    activity_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        workspace_id -> Text,
+        event_type -> Text,
+        subject_id -> Nullable<Text>,
+        data -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(activity_events -> workspaces (workspace_id));
 diesel::joinable!(posts -> workspaces (workspace_id));
 diesel::joinable!(post_variants -> posts (post_id));
 diesel::joinable!(post_variants -> channels (channel_id));
@@ -392,4 +405,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     plugin_kv,
     jobs,
     publish_targets,
+    activity_events,
 );

@@ -1,5 +1,6 @@
 //! Pure domain logic: no I/O, no HTTP, no SQL.
 
+pub mod activity;
 pub mod campaigns;
 pub mod email;
 pub mod events;

@@ -9,10 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::activity;
 use crate::auth::Principal;
 use crate::db::channels::{ChannelChanges, ChannelRow};
 use crate::db::posts::{PostRow, PostVariantRow};
 use crate::db::{self, DbConn, is_unique_violation};
+use crate::domain::activity::EventType;
 use crate::domain::ids::{ChannelId, UserId, WorkspaceId, parse_stored};
 use crate::domain::posting_slots::PostingSlot;
 use crate::domain::roles::Permission;
@@ -24,7 +26,7 @@ use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem, WritePro
 use crate::http::views::utc;
 use crate::plugins::LoadedPlugin;
 use crate::plugins::bindings::Author;
-use crate::plugins::channels::{self as calls, seal_credentials};
+use crate::plugins::channels::{self as calls, record_status_change, seal_credentials};
 use crate::state::AppState;
 
 /// A channel's health.
@@ -357,7 +359,8 @@ pub fn insert_channel(conn: &mut DbConn, row: &ChannelRow) -> ApiResult<()> {
         } else {
             err.into()
         }
-    })
+    })?;
+    record_status_change(conn, "", row)
 }
 
 fn load(conn: &mut DbConn, ws: &str, id: &str) -> ApiResult<ChannelRow> {
@@ -616,12 +619,14 @@ pub async fn update_channel(
             }
         }
     }
-    let version = current.version;
+    let (version, before) = (current.version, current.status.clone());
     let row = state
         .db
         .write(move |conn| {
-            ChannelRow::update(conn, &ws, &id, &changes, Some(version))?
-                .ok_or(ApiError::PreconditionFailed)
+            let row = ChannelRow::update(conn, &ws, &id, &changes, Some(version))?
+                .ok_or(ApiError::PreconditionFailed)?;
+            record_status_change(conn, &before, &row)?;
+            Ok::<_, ApiError>(row)
         })
         .await?;
     with_etag(row)
@@ -690,10 +695,14 @@ pub async fn check_channel(
         },
         Err(err) => return Err(ApiError::platform(&err)),
     };
+    let before = current.status.clone();
     let row = state
         .db
         .write(move |conn| {
-            ChannelRow::update(conn, &ws, &id, &changes, None)?.ok_or(ApiError::NotFound("channel"))
+            let row = ChannelRow::update(conn, &ws, &id, &changes, None)?
+                .ok_or(ApiError::NotFound("channel"))?;
+            record_status_change(conn, &before, &row)?;
+            Ok::<_, ApiError>(row)
         })
         .await?;
     with_etag(row)
@@ -730,9 +739,11 @@ async fn set_paused(
                 status: Some(status.as_str().to_owned()),
                 ..ChannelChanges::default()
             };
-            ChannelRow::update(conn, &ws, &id, &changes, Some(current.version))?.ok_or(
+            let row = ChannelRow::update(conn, &ws, &id, &changes, Some(current.version))?.ok_or(
                 ApiError::conflict("concurrent_change", "the channel changed; retry"),
-            )
+            )?;
+            record_status_change(conn, &current.status, &row)?;
+            Ok::<_, ApiError>(row)
         })
         .await?;
     with_etag(row)
@@ -823,7 +834,10 @@ pub async fn delete_channel(
                 ));
             }
             PostVariantRow::remove_channel(conn, &id)?;
+            let gone = load(conn, &ws, &id)?;
             ChannelRow::delete(conn, &ws, &id)?;
+            let data = serde_json::json!({ "channel_id": gone.id, "plugin_id": gone.plugin_id });
+            activity::record(conn, &ws, EventType::ChannelDisconnected, Some(&id), &data)?;
             Ok(())
         })
         .await?;

@@ -389,7 +389,7 @@ fn with_etag(row: EventRow, counts: RegistrationCounts) -> ApiResult<HttpRespons
         WriteProblems,
     )
 )]
-#[post("/workspaces/{workspace_id}/events")]
+#[post("/workspaces/{workspace_id}/community-events")]
 pub async fn create_event(
     state: web::Data<AppState>,
     principal: Principal,
@@ -401,7 +401,7 @@ pub async fn create_event(
         .access(&state, path.into_inner(), Permission::CampaignsManage)
         .await?;
     let body = body.0;
-    let path = format!("/v1/workspaces/{}/events", access.workspace_id);
+    let path = format!("/v1/workspaces/{}/community-events", access.workspace_id);
     let fingerprint = ("POST", &path, &body);
     idempotency::once(&state, principal.key(), key, fingerprint, || async {
         let (ws, user) = (access.workspace_id.to_string(), access.user_id.to_string());
@@ -436,7 +436,7 @@ pub async fn create_event(
         ReadProblems,
     )
 )]
-#[get("/workspaces/{workspace_id}/events")]
+#[get("/workspaces/{workspace_id}/community-events")]
 pub async fn list_events(
     state: web::Data<AppState>,
     principal: Principal,
@@ -492,7 +492,7 @@ pub async fn list_events(
         ReadProblems,
     )
 )]
-#[get("/workspaces/{workspace_id}/events/{event_id}")]
+#[get("/workspaces/{workspace_id}/community-events/{event_id}")]
 pub async fn get_event(
     state: web::Data<AppState>,
     principal: Principal,
@@ -532,7 +532,7 @@ pub async fn get_event(
         StaleProblem,
     )
 )]
-#[patch("/workspaces/{workspace_id}/events/{event_id}")]
+#[patch("/workspaces/{workspace_id}/community-events/{event_id}")]
 pub async fn update_event(
     state: web::Data<AppState>,
     principal: Principal,
@@ -601,7 +601,7 @@ pub async fn update_event(
         StaleProblem,
     )
 )]
-#[delete("/workspaces/{workspace_id}/events/{event_id}")]
+#[delete("/workspaces/{workspace_id}/community-events/{event_id}")]
 pub async fn delete_event(
     state: web::Data<AppState>,
     principal: Principal,

@@ -12,6 +12,8 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod invitations;
+pub mod jobs;
+pub mod live;
 pub mod me;
 pub mod media;
 pub mod members;
@@ -97,6 +99,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(posts::workflow::unschedule_post)
                 .service(posts::workflow::cancel_post)
                 .service(posts::workflow::retry_post)
+                .service(posts::workflow::cancel_post_target)
                 .service(posts::workflow::list_post_history)
                 .service(queue::queue_post)
                 .service(posts::revisions::list_post_revisions)
@@ -120,7 +123,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(registrations::export_registrations)
                 .service(registrations::get_registration)
                 .service(registrations::update_registration)
-                .service(registrations::delete_registration),
+                .service(registrations::delete_registration)
+                .service(live::list_event_types)
+                .service(live::stream_events)
+                .service(jobs::list_jobs)
+                .service(jobs::get_job)
+                .service(jobs::retry_job),
         );
 }
 

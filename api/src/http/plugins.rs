@@ -48,7 +48,7 @@ impl PluginView {
 }
 
 /// Whether the caller administers this Plaza instance.
-async fn is_instance_admin(state: &AppState, principal: &Principal) -> ApiResult<bool> {
+pub async fn is_instance_admin(state: &AppState, principal: &Principal) -> ApiResult<bool> {
     let Principal::User { user_id } = principal else {
         return Ok(false);
     };
@@ -60,13 +60,19 @@ async fn is_instance_admin(state: &AppState, principal: &Principal) -> ApiResult
     Ok(user.is_some_and(|u| u.instance_role == INSTANCE_ADMIN))
 }
 
-async fn require_instance_admin(state: &AppState, principal: &Principal) -> ApiResult<()> {
+/// Refuses everyone but instance administrators; `what` names the
+/// administration refused ("manage plugins").
+pub async fn require_instance_admin(
+    state: &AppState,
+    principal: &Principal,
+    what: &str,
+) -> ApiResult<()> {
     if is_instance_admin(state, principal).await? {
         Ok(())
     } else {
         Err(ApiError::forbidden(
             "instance_admin_required",
-            "only instance administrators manage plugins",
+            format!("only instance administrators {what}"),
         ))
     }
 }
@@ -167,7 +173,7 @@ pub async fn upload_plugin(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    require_instance_admin(&state, &principal).await?;
+    require_instance_admin(&state, &principal, "manage plugins").await?;
     let is_wasm = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -220,7 +226,7 @@ async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> ApiResult<web::Json<PluginView>> {
-    require_instance_admin(state, principal).await?;
+    require_instance_admin(state, principal, "manage plugins").await?;
     state.plugins.get(id).ok_or(ApiError::NotFound("plugin"))?;
     let (plugin_id, by) = (id.to_owned(), principal.user()?.to_string());
     state

@@ -151,7 +151,7 @@ fn already_registered() -> ApiError {
         WriteProblems,
     )
 )]
-#[post("/workspaces/{workspace_id}/events/{event_id}/registrations")]
+#[post("/workspaces/{workspace_id}/community-events/{event_id}/registrations")]
 pub async fn create_registration(
     state: web::Data<AppState>,
     principal: Principal,
@@ -173,7 +173,7 @@ pub async fn create_registration(
         return Err(ApiError::Validation(errors));
     };
     let path = format!(
-        "/v1/workspaces/{}/events/{event_id}/registrations",
+        "/v1/workspaces/{}/community-events/{event_id}/registrations",
         access.workspace_id
     );
     let fingerprint = ("POST", &path, &body);
@@ -233,7 +233,7 @@ pub async fn create_registration(
         ReadProblems,
     )
 )]
-#[get("/workspaces/{workspace_id}/events/{event_id}/registrations")]
+#[get("/workspaces/{workspace_id}/community-events/{event_id}/registrations")]
 pub async fn list_registrations(
     state: web::Data<AppState>,
     principal: Principal,
@@ -293,7 +293,9 @@ pub async fn list_registrations(
         ReadProblems,
     )
 )]
-#[get("/workspaces/{workspace_id}/events/{event_id}/registrations/{registration_id:[0-9a-fA-F-]+}")]
+#[get(
+    "/workspaces/{workspace_id}/community-events/{event_id}/registrations/{registration_id:[0-9a-fA-F-]+}"
+)]
 pub async fn get_registration(
     state: web::Data<AppState>,
     principal: Principal,
@@ -332,7 +334,7 @@ pub async fn get_registration(
     )
 )]
 #[patch(
-    "/workspaces/{workspace_id}/events/{event_id}/registrations/{registration_id:[0-9a-fA-F-]+}"
+    "/workspaces/{workspace_id}/community-events/{event_id}/registrations/{registration_id:[0-9a-fA-F-]+}"
 )]
 pub async fn update_registration(
     state: web::Data<AppState>,
@@ -395,7 +397,7 @@ pub async fn update_registration(
     )
 )]
 #[delete(
-    "/workspaces/{workspace_id}/events/{event_id}/registrations/{registration_id:[0-9a-fA-F-]+}"
+    "/workspaces/{workspace_id}/community-events/{event_id}/registrations/{registration_id:[0-9a-fA-F-]+}"
 )]
 pub async fn delete_registration(
     state: web::Data<AppState>,
@@ -480,7 +482,7 @@ fn export_csv(rows: &[RegistrationRow]) -> ApiResult<Vec<u8>> {
         ReadProblems,
     )
 )]
-#[get("/workspaces/{workspace_id}/events/{event_id}/registrations/export")]
+#[get("/workspaces/{workspace_id}/community-events/{event_id}/registrations/export")]
 pub async fn export_registrations(
     state: web::Data<AppState>,
     principal: Principal,

@@ -11,9 +11,11 @@ use super::bindings::Tokens;
 use super::error::{CallError, PluginFault};
 use super::registry::LoadedPlugin;
 use super::runtime::CallContext;
+use crate::activity;
 use crate::auth::KeyRing;
 use crate::auth::sealing::{self, Binding};
 use crate::db::channels::{ChannelChanges, ChannelRow};
+use crate::domain::activity::EventType;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -179,12 +181,42 @@ async fn save(
     changes: ChannelChanges,
 ) -> ApiResult<ChannelRow> {
     let (ws, id) = (row.workspace_id.clone(), row.id.clone());
+    let before = row.status.clone();
     state
         .db
         .write(move |conn| {
-            ChannelRow::update(conn, &ws, &id, &changes, None)?.ok_or(ApiError::NotFound("channel"))
+            let row = ChannelRow::update(conn, &ws, &id, &changes, None)?
+                .ok_or(ApiError::NotFound("channel"))?;
+            record_status_change(conn, &before, &row)?;
+            Ok::<_, ApiError>(row)
         })
         .await
+}
+
+/// Reports a channel's change of health on the activity log (inside the
+/// caller's transaction); nothing when its status stayed.
+pub fn record_status_change(
+    conn: &mut crate::db::DbConn,
+    before: &str,
+    after: &ChannelRow,
+) -> ApiResult<()> {
+    let event = match (before, after.status.as_str()) {
+        (was, now) if was == now => return Ok(()),
+        (_, "needs_reconnect") => EventType::ChannelNeedsReconnect,
+        (_, "paused") => EventType::ChannelPaused,
+        ("paused", _) => EventType::ChannelResumed,
+        (_, "connected") => EventType::ChannelConnected,
+        _ => return Ok(()),
+    };
+    let data = serde_json::json!({
+        "channel_id": after.id,
+        "plugin_id": after.plugin_id,
+        "status": after.status,
+        "previous_status": before,
+        "reason": after.status_reason,
+    });
+    activity::record(conn, &after.workspace_id, event, Some(&after.id), &data)?;
+    Ok(())
 }
 
 /// How many sealed secrets a key rotation re-sealed.

@@ -13,32 +13,32 @@
 pub mod token_refresh;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::activity;
 use crate::db::channels::ChannelRow;
 use crate::db::media::MediaRow;
 use crate::db::posts::{PostChanges, PostRow, PostVariantRow};
 use crate::db::publish_targets::{PublishTargetRow, TargetChanges, discard_queued_job};
 use crate::db::{DbConn, now as db_now};
+use crate::domain::activity::EventType;
 use crate::domain::workflow::{PostAction, PostStatus};
 use crate::error::ApiError;
 use crate::http::posts::content::{PostContent, RenderedVariant};
 use crate::http::posts::{check_content, record_transition, stored_status};
-use crate::jobs::{self, ClaimedJob, NewJob, RandomJitter, Retry};
+use crate::jobs::{self, ClaimedJob, NewJob, Retry};
 use crate::media::ContentDigest;
 use crate::plugins::bindings::{MediaRef, Post as PluginPost};
 use crate::plugins::channels::{fresh_context, note_failure, plugin_for};
 use crate::plugins::media::AttachedMedia;
 use crate::plugins::{CallError, PluginFault};
 use crate::state::AppState;
+use crate::worker::{JobFailure, JobOutcome, faults};
 
 /// The job kind that publishes one post.
 pub const PUBLISH_POST: &str = "publish_post";
-/// How long a worker holds a publish job before another may rescue it.
-pub const LEASE: Duration = Duration::from_secs(300);
 
 /// A publish target's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,6 +55,8 @@ pub enum TargetStatus {
     /// A worker died mid-call and the platform cannot tell whether the post
     /// went out: a person should look before anything is sent again.
     NeedsReview,
+    /// Taken off by hand: never sent, and left out of the post's status.
+    Cancelled,
 }
 
 impl TargetStatus {
@@ -66,6 +68,7 @@ impl TargetStatus {
             Self::Published => "published",
             Self::Failed => "failed",
             Self::NeedsReview => "needs_review",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -77,6 +80,7 @@ impl TargetStatus {
             Self::Published,
             Self::Failed,
             Self::NeedsReview,
+            Self::Cancelled,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
@@ -139,62 +143,16 @@ pub fn reopen_targets(
     Ok(reopened)
 }
 
-/// Claims the publish jobs due at `now` and runs them; answers how many ran.
-pub async fn run_due(state: &AppState, worker: &str, now: NaiveDateTime) -> anyhow::Result<usize> {
-    let db = state.db.clone();
-    let owner = worker.to_owned();
-    let claimed = actix_web::web::block(move || -> anyhow::Result<Vec<ClaimedJob>> {
-        let mut conn = db.write_conn()?;
-        jobs::rescue_expired(&mut conn, now)?;
-        Ok(jobs::claim(
-            &mut conn,
-            &owner,
-            &[PUBLISH_POST],
-            8,
-            LEASE,
-            now,
-        )?)
-    })
-    .await??;
-    let ran = claimed.len();
-    for job in claimed {
-        let outcome = match job.parse_payload::<PublishPayload>() {
-            Ok(payload) => publish_post(state, &payload.post_id).await,
-            Err(err) => Err(Step::Fail(
-                format!("unreadable payload: {err}"),
-                Retry::Never,
-            )),
-        };
-        let db = state.db.clone();
-        actix_web::web::block(move || -> anyhow::Result<()> {
-            let mut conn = db.write_conn()?;
-            let now = db_now();
-            match outcome {
-                Ok(()) => jobs::complete(&mut conn, &job, now)?,
-                Err(Step::Fail(reason, retry)) => jobs::fail(&mut conn, &job, &reason, retry, now)?,
-            };
-            Ok(())
-        })
-        .await??;
-    }
-    Ok(ran)
-}
-
-/// Why a publish job stops before it is done.
-#[derive(Debug)]
-enum Step {
-    /// Try the job again later (or never).
-    Fail(String, Retry),
-}
-
-impl From<ApiError> for Step {
-    fn from(err: ApiError) -> Self {
-        Step::Fail(err.to_string(), Retry::backoff(1, &mut RandomJitter))
-    }
+/// Runs one claimed `publish_post` job.
+pub async fn handle(state: &AppState, job: &ClaimedJob) -> JobOutcome {
+    let payload = job
+        .parse_payload::<PublishPayload>()
+        .map_err(|err| JobFailure::with(format!("unreadable payload: {err}"), Retry::Never))?;
+    publish_post(state, &payload.post_id).await
 }
 
 /// Publishes one post: every target that is not done, then the post's status.
-async fn publish_post(state: &AppState, post_id: &str) -> Result<(), Step> {
+async fn publish_post(state: &AppState, post_id: &str) -> JobOutcome {
     let id = post_id.to_owned();
     let started = state.db.write(move |conn| start(conn, &id)).await?;
     let Some((post, content)) = started else {
@@ -231,12 +189,12 @@ async fn publish_post(state: &AppState, post_id: &str) -> Result<(), Step> {
             }
             _ => continue,
         }
-        if let Err(Step::Fail(reason, retry)) = send(state, &post, &target, variant).await {
-            retry_later = Some(Step::Fail(reason, retry));
+        if let Err(failure) = send(state, &post, &target, variant).await {
+            retry_later = Some(failure);
         }
     }
-    if let Some(step) = retry_later {
-        return Err(step);
+    if let Some(failure) = retry_later {
+        return Err(failure);
     }
     finish(state, &post).await
 }
@@ -343,7 +301,7 @@ async fn reconcile(
     state: &AppState,
     post: &PostRow,
     target: &PublishTargetRow,
-) -> Result<bool, Step> {
+) -> Result<bool, JobFailure> {
     let channel = load_channel(state, post, target).await?;
     let plugin = plugin_for(state, &channel)?;
     let (context, _) = fresh_context(state, &plugin, channel).await?;
@@ -397,10 +355,10 @@ async fn send(
     post: &PostRow,
     target: &PublishTargetRow,
     variant: &RenderedVariant,
-) -> Result<(), Step> {
+) -> JobOutcome {
     let channel = load_channel(state, post, target).await?;
     if channel.status == "paused" {
-        return Err(Step::Fail(
+        return Err(JobFailure::with(
             format!("channel {} is paused", channel.id),
             Retry::After(300),
         ));
@@ -429,10 +387,12 @@ async fn send(
         media: Some(m.clone()),
         ..context.clone()
     };
+    faults::point(state, faults::PUBLISH_BEFORE_CALL).await;
     let outcome = state
         .plugins
         .publish(&plugin, with_media(&media.0), main)
         .await;
+    faults::point(state, faults::PUBLISH_AFTER_CALL).await;
     let published = match outcome {
         Ok(published) => published,
         Err(err) => {
@@ -448,10 +408,7 @@ async fn send(
                 },
             )
             .await?;
-            return match retry {
-                Some(retry) => Err(Step::Fail(err.to_string(), retry)),
-                None => Ok(()),
-            };
+            return retry.map_or(Ok(()), Err);
         }
     };
     set_target(
@@ -508,19 +465,25 @@ async fn send(
 }
 
 /// What a failed call means for the target, and whether the job retries.
-fn classify(err: &CallError) -> (TargetStatus, Option<Retry>) {
+/// A call that timed out or broke off in the host may have reached the
+/// platform: the target stays `sending`, so the retry asks the platform
+/// (`find-published`) before sending again.
+fn classify(err: &CallError) -> (TargetStatus, Option<JobFailure>) {
+    let reason = err.to_string();
     match err {
         CallError::Plugin(PluginFault::RateLimited(secs)) => (
             TargetStatus::Pending,
-            Some(Retry::After(u64::from(secs.unwrap_or(60)))),
+            Some(JobFailure::with(
+                reason,
+                Retry::After(u64::from(secs.unwrap_or(60))),
+            )),
         ),
-        CallError::Plugin(PluginFault::Transient(_))
-        | CallError::TimedOut(_)
-        | CallError::Unavailable(_)
-        | CallError::Host(_) => (
-            TargetStatus::Pending,
-            Some(Retry::backoff(1, &mut RandomJitter)),
-        ),
+        CallError::Plugin(PluginFault::Transient(_)) | CallError::Unavailable(_) => {
+            (TargetStatus::Pending, Some(JobFailure::later(reason)))
+        }
+        CallError::TimedOut(_) | CallError::Host(_) => {
+            (TargetStatus::Sending, Some(JobFailure::later(reason)))
+        }
         _ => (TargetStatus::Failed, None),
     }
 }
@@ -565,48 +528,108 @@ fn media_refs(refs: &HashMap<String, MediaRef>, ids: &[String]) -> Vec<MediaRef>
 }
 
 /// The post's status from its targets, once none is waiting to be sent.
-async fn finish(state: &AppState, post: &PostRow) -> Result<(), Step> {
+async fn finish(state: &AppState, post: &PostRow) -> JobOutcome {
     let id = post.id.clone();
     state
         .db
-        .write(move |conn| {
-            let Some(post) = PostRow::find_any(conn, &id)? else {
-                return Ok(());
-            };
-            if stored_status(&post.status)? != PostStatus::Publishing {
-                return Ok(());
-            }
-            let targets = PublishTargetRow::for_posts(conn, std::slice::from_ref(&post.id))?;
-            let open = targets.iter().any(|t| {
-                matches!(
-                    TargetStatus::parse(&t.status),
-                    Some(TargetStatus::Pending | TargetStatus::Sending)
-                )
-            });
-            if open {
-                return Ok(());
-            }
-            let published = targets
-                .iter()
-                .filter(|t| t.status == TargetStatus::Published.as_str())
-                .count();
-            let (action, to) = if published == targets.len() && published > 0 {
-                (PostAction::FinishPublished, PostStatus::Published)
-            } else if published > 0 {
-                (PostAction::FinishPartially, PostStatus::PartiallyPublished)
-            } else {
-                (PostAction::FinishFailed, PostStatus::Failed)
-            };
-            let changes = PostChanges {
-                status: Some(to.as_str().to_owned()),
-                published_at: (published > 0).then(|| Some(db_now())),
-                ..PostChanges::default()
-            };
-            PostRow::update(conn, &post.workspace_id, &post.id, &changes, post.version)?
-                .ok_or_else(|| ApiError::conflict("concurrent_change", "the post changed"))?;
-            record_transition(conn, &post, action, to, None, None)?;
-            Ok::<_, ApiError>(())
-        })
+        .write(move |conn| settle(conn, &id))
         .await
-        .map_err(Step::from)
+        .map_err(JobFailure::from)
+}
+
+/// Inside the caller's transaction: a `publishing` post with no target
+/// left to send becomes `published` (every target that was not cancelled
+/// went out), `partially_published` or `failed`.
+pub fn settle(conn: &mut DbConn, post_id: &str) -> Result<(), ApiError> {
+    let Some(post) = PostRow::find_any(conn, post_id)? else {
+        return Ok(());
+    };
+    if stored_status(&post.status)? != PostStatus::Publishing {
+        return Ok(());
+    }
+    let targets: Vec<_> = PublishTargetRow::for_posts(conn, std::slice::from_ref(&post.id))?
+        .into_iter()
+        .filter_map(|t| TargetStatus::parse(&t.status))
+        .filter(|status| *status != TargetStatus::Cancelled)
+        .collect();
+    if targets
+        .iter()
+        .any(|s| matches!(s, TargetStatus::Pending | TargetStatus::Sending))
+    {
+        return Ok(());
+    }
+    let published = targets
+        .iter()
+        .filter(|s| **s == TargetStatus::Published)
+        .count();
+    let (action, to) = if published == targets.len() && published > 0 {
+        (PostAction::FinishPublished, PostStatus::Published)
+    } else if published > 0 {
+        (PostAction::FinishPartially, PostStatus::PartiallyPublished)
+    } else {
+        (PostAction::FinishFailed, PostStatus::Failed)
+    };
+    let changes = PostChanges {
+        status: Some(to.as_str().to_owned()),
+        published_at: (published > 0).then(|| Some(db_now())),
+        ..PostChanges::default()
+    };
+    PostRow::update(conn, &post.workspace_id, &post.id, &changes, post.version)?
+        .ok_or_else(|| ApiError::conflict("concurrent_change", "the post changed"))?;
+    record_transition(conn, &post, action, to, None, None)?;
+    Ok(())
+}
+
+/// Inside the caller's transaction: takes one channel off a post's
+/// publishing for good. Only a target that is not on the platform and not
+/// being sent can go: `pending`, `failed` or `needs_review`.
+pub fn cancel_target(
+    conn: &mut DbConn,
+    post: &PostRow,
+    channel_id: &str,
+    by: &str,
+) -> Result<(), ApiError> {
+    let target = PublishTargetRow::for_posts(conn, std::slice::from_ref(&post.id))?
+        .into_iter()
+        .find(|t| t.channel_id == channel_id)
+        .ok_or(ApiError::NotFound("publish target"))?;
+    match TargetStatus::parse(&target.status) {
+        Some(TargetStatus::Pending | TargetStatus::Failed | TargetStatus::NeedsReview) => {}
+        _ => {
+            return Err(ApiError::conflict(
+                "target_not_cancellable",
+                format!(
+                    "the target is {}: only pending, failed or needs_review targets can be cancelled",
+                    target.status
+                ),
+            ));
+        }
+    }
+    let changes = TargetChanges {
+        status: Some(TargetStatus::Cancelled.as_str().to_owned()),
+        error: Some(Some(format!(
+            "cancelled by {by}{}",
+            target
+                .error
+                .as_deref()
+                .map(|e| format!(" (was: {e})"))
+                .unwrap_or_default()
+        ))),
+        ..TargetChanges::default()
+    };
+    PublishTargetRow::update(conn, &target.id, &changes)?;
+    let data = serde_json::json!({
+        "post_id": post.id,
+        "channel_id": channel_id,
+        "previous_status": target.status,
+        "actor_id": by,
+    });
+    activity::record(
+        conn,
+        &post.workspace_id,
+        EventType::PostTargetCancelled,
+        Some(&post.id),
+        &data,
+    )?;
+    settle(conn, &post.id)
 }

@@ -4,11 +4,14 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+use diesel::QueryResult;
+
+use crate::db::DbConn;
 use crate::db::channels::ChannelRow;
-use crate::db::now as db_now;
-use crate::jobs::{self, ClaimedJob, NewJob, RandomJitter, Retry};
+use crate::jobs::{self, ClaimedJob, NewJob, Retry};
 use crate::plugins::channels::{REFRESH_MARGIN_SECS, fresh_context, plugin_for};
 use crate::state::AppState;
+use crate::worker::{JobFailure, JobOutcome};
 
 #[derive(Debug, serde::Deserialize)]
 struct RefreshPayload {
@@ -21,58 +24,30 @@ pub const REFRESH_TOKEN: &str = "refresh_token";
 const BATCH: i64 = 50;
 
 /// Enqueues a refresh for every channel whose token expires within the
-/// margin, then runs the refresh jobs that are due; answers how many ran.
-pub async fn refresh_expiring(
-    state: &AppState,
-    worker: &str,
-    now: NaiveDateTime,
-) -> anyhow::Result<usize> {
-    let db = state.db.clone();
-    let owner = worker.to_owned();
-    let claimed = actix_web::web::block(move || -> anyhow::Result<Vec<ClaimedJob>> {
-        let mut conn = db.write_conn()?;
-        let before = now + Duration::seconds(REFRESH_MARGIN_SECS);
-        for channel in ChannelRow::expiring(&mut conn, before, BATCH)? {
-            let payload = serde_json::json!({ "channel_id": channel.id });
-            let job = NewJob::new(REFRESH_TOKEN, &payload)
-                .in_workspace(channel.workspace_id.clone())
-                .unique_key(format!("refresh:{}", channel.id))
-                .run_at(now)
-                .max_attempts(3);
-            jobs::enqueue(&mut conn, &job, now)?;
-        }
-        Ok(jobs::claim(
-            &mut conn,
-            &owner,
-            &[REFRESH_TOKEN],
-            8,
-            super::LEASE,
-            now,
-        )?)
-    })
-    .await??;
-    let ran = claimed.len();
-    for job in claimed {
-        let outcome = match job.parse_payload::<RefreshPayload>() {
-            Ok(payload) => refresh(state, &payload.channel_id).await,
-            Err(err) => Err(err.to_string()),
-        };
-        let db = state.db.clone();
-        actix_web::web::block(move || -> anyhow::Result<()> {
-            let mut conn = db.write_conn()?;
-            match outcome {
-                Ok(()) => jobs::complete(&mut conn, &job, db_now())?,
-                Err(reason) => {
-                    let retry =
-                        Retry::backoff(u32::try_from(job.attempts).unwrap_or(1), &mut RandomJitter);
-                    jobs::fail(&mut conn, &job, &reason, retry, db_now())?
-                }
-            };
-            Ok(())
-        })
-        .await??;
+/// margin (a sweep the worker runs before it claims); a channel already
+/// waiting for one keeps its job.
+pub fn enqueue_expiring(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
+    let before = now + Duration::seconds(REFRESH_MARGIN_SECS);
+    for channel in ChannelRow::expiring(conn, before, BATCH)? {
+        let payload = serde_json::json!({ "channel_id": channel.id });
+        let job = NewJob::new(REFRESH_TOKEN, &payload)
+            .in_workspace(channel.workspace_id.clone())
+            .unique_key(format!("refresh:{}", channel.id))
+            .run_at(now)
+            .max_attempts(3);
+        jobs::enqueue(conn, &job, now)?;
     }
-    Ok(ran)
+    Ok(())
+}
+
+/// Runs one claimed `refresh_token` job.
+pub async fn handle(state: &AppState, job: &ClaimedJob) -> JobOutcome {
+    let payload = job
+        .parse_payload::<RefreshPayload>()
+        .map_err(|err| JobFailure::with(format!("unreadable payload: {err}"), Retry::Never))?;
+    refresh(state, &payload.channel_id)
+        .await
+        .map_err(JobFailure::later)
 }
 
 /// Refreshes one channel's tokens if they are still about to expire; a

@@ -484,7 +484,7 @@ async fn deleting_a_campaign_keeps_its_events() {
     let campaign_id = campaign["id"].as_str().unwrap();
     let event = expect_json(
         app.post(
-            &format!("/v1/workspaces/{ws}/events"),
+            &format!("/v1/workspaces/{ws}/community-events"),
             &ada.access,
             &json!({
                 "title": "Launch party",
@@ -520,7 +520,7 @@ async fn deleting_a_campaign_keeps_its_events() {
     let event = expect_json(
         app.get(
             &format!(
-                "/v1/workspaces/{ws}/events/{}",
+                "/v1/workspaces/{ws}/community-events/{}",
                 event["id"].as_str().unwrap()
             ),
             &ada.access,

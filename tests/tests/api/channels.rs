@@ -465,7 +465,7 @@ async fn rotating_keys_reseals_credentials_under_the_new_key() {
 
 #[actix_web::test]
 async fn tokens_about_to_expire_are_refreshed_in_the_background_once() {
-    use plaza_api::publishing::token_refresh::refresh_expiring;
+    use plaza_api::worker::run_due;
 
     let app = TestApp::spawn_with_plugins().await;
     let platform = FakePlatform::start("unused");
@@ -510,8 +510,8 @@ async fn tokens_about_to_expire_are_refreshed_in_the_background_once() {
     // The next token lives an hour: one refresh, then nothing to do.
     platform.state.lock().unwrap().expires_in = 3600;
     let now = chrono::Utc::now().naive_utc();
-    assert_eq!(refresh_expiring(&app.state, "w1", now).await.unwrap(), 1);
-    assert_eq!(refresh_expiring(&app.state, "w2", now).await.unwrap(), 0);
+    assert_eq!(run_due(&app.state, "w1", now).await.unwrap(), 1);
+    assert_eq!(run_due(&app.state, "w2", now).await.unwrap(), 0);
     let requests = platform.state.lock().unwrap().token_requests.clone();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[1]["grant_type"], "refresh_token");

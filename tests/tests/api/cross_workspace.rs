@@ -118,7 +118,7 @@ async fn another_workspaces_objects_answer_404() {
     )
     .await;
     let event = created(
-        format!("/v1/workspaces/{ws}/events"),
+        format!("/v1/workspaces/{ws}/community-events"),
         json!({
             "title": "Meetup",
             "starts_at": "2030-01-10T18:00:00Z",
@@ -133,7 +133,7 @@ async fn another_workspaces_objects_answer_404() {
     let media = app.upload_png(&ada.access, &ws, 1).await;
     let media_id = media["id"].as_str().unwrap();
     let registration = created(
-        format!("/v1/workspaces/{ws}/events/{event}/registrations"),
+        format!("/v1/workspaces/{ws}/community-events/{event}/registrations"),
         json!({"name": "Lin", "email": "lin@example.com"}),
     )
     .await;
@@ -277,11 +277,11 @@ async fn another_workspaces_objects_answer_404() {
     let campaign = read(format!("/v1/workspaces/{ws}/campaigns/{campaign}")).await;
     assert_eq!(campaign["name"], "Launch");
     assert_eq!(campaign["event_count"], 1);
-    let event = read(format!("/v1/workspaces/{ws}/events/{event}")).await;
+    let event = read(format!("/v1/workspaces/{ws}/community-events/{event}")).await;
     assert_eq!(event["title"], "Meetup");
     assert_eq!(event["registrations"]["registered"], 1);
     let registration = read(format!(
-        "/v1/workspaces/{ws}/events/{}/registrations/{registration}",
+        "/v1/workspaces/{ws}/community-events/{}/registrations/{registration}",
         event["id"].as_str().unwrap()
     ))
     .await;

@@ -6,7 +6,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 fn events(ws: &str) -> String {
-    format!("/v1/workspaces/{ws}/events")
+    format!("/v1/workspaces/{ws}/community-events")
 }
 
 fn meetup() -> Value {
@@ -982,25 +982,31 @@ async fn another_workspaces_ids_answer_404_through_your_own_workspace() {
         campaign["id"].as_str().unwrap(),
     );
     let base = format!("/v1/workspaces/{hers}");
-    let seat_path = format!("{base}/events/{event_id}/registrations/{seat_id}");
+    let seat_path = format!("{base}/community-events/{event_id}/registrations/{seat_id}");
     let requests = [
-        app.get(&format!("{base}/events/{event_id}"), &mallory.access),
+        app.get(
+            &format!("{base}/community-events/{event_id}"),
+            &mallory.access,
+        ),
         app.patch(
-            &format!("{base}/events/{event_id}"),
+            &format!("{base}/community-events/{event_id}"),
             &mallory.access,
             &json!({"title": "Mine"}),
         ),
-        app.delete(&format!("{base}/events/{event_id}"), &mallory.access),
-        app.get(
-            &format!("{base}/events/{event_id}/registrations"),
+        app.delete(
+            &format!("{base}/community-events/{event_id}"),
             &mallory.access,
         ),
         app.get(
-            &format!("{base}/events/{event_id}/registrations/export"),
+            &format!("{base}/community-events/{event_id}/registrations"),
+            &mallory.access,
+        ),
+        app.get(
+            &format!("{base}/community-events/{event_id}/registrations/export"),
             &mallory.access,
         ),
         app.post(
-            &format!("{base}/events/{event_id}/registrations"),
+            &format!("{base}/community-events/{event_id}/registrations"),
             &mallory.access,
             &json!({"name": "M", "email": "m@example.com"}),
         ),
@@ -1022,7 +1028,7 @@ async fn another_workspaces_ids_answer_404_through_your_own_workspace() {
     // Nor can she attach her event to Ada's campaign.
     let response = app
         .post(
-            &format!("{base}/events"),
+            &format!("{base}/community-events"),
             &mallory.access,
             &with(meetup(), json!({"campaign_id": campaign_id})),
         )
@@ -1039,7 +1045,7 @@ async fn another_workspaces_ids_answer_404_through_your_own_workspace() {
     let filtered = read(
         &app,
         &mallory,
-        &format!("{base}/events?campaign_id={campaign_id}"),
+        &format!("{base}/community-events?campaign_id={campaign_id}"),
     )
     .await;
     assert_eq!(filtered["data"].as_array().unwrap().len(), 0);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use plaza_api::db::jobs::JobRow;
+use plaza_api::db::jobs::{JobRow, JobStatus};
 use plaza_api::db::{Backend, Db, DbConn, run_migrations};
 use plaza_api::jobs::{self, ClaimedJob, Clock, Enqueued, ManualClock, NewJob, RetriedDead, Retry};
 use plaza_tests::{TempDir, TestDatabase};
@@ -386,7 +386,7 @@ fn failures_back_off_then_the_job_dies_with_its_error() {
     assert_eq!(dead.finished_at, Some(now));
     queue.advance(86_400);
     assert!(queue.claim("w1", &["publish_post"], 1).is_empty());
-    let letters = queue.with(|conn| JobRow::dead(conn, None, 10).unwrap());
+    let letters = queue.with(|conn| JobRow::list(conn, JobStatus::Dead, None, None, 10).unwrap());
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].id, job.id());
 }

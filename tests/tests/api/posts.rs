@@ -781,7 +781,7 @@ async fn campaigns_tag_links_and_events_share_the_calendar() {
         .app
         .call(
             d.app.post(
-                &format!("/v1/workspaces/{}/events", d.ws),
+                &format!("/v1/workspaces/{}/community-events", d.ws),
                 &d.cm.access,
                 &json!({
                     "title": "Tasting night",

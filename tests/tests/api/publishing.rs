@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use diesel::RunQueryDsl;
 use diesel::sql_types::Text;
 use plaza_api::db::DbError;
-use plaza_api::publishing::run_due;
+use plaza_api::worker::run_due;
 use plaza_tests::fake_platform::FakePlatform;
 use plaza_tests::{Session, TestApp};
 use reqwest::StatusCode;

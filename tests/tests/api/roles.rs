@@ -300,7 +300,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "create_event",
             Method::POST,
-            format!("/v1/workspaces/{ws}/events"),
+            format!("/v1/workspaces/{ws}/community-events"),
             Some(json!({
                 "title": format!("Event {n}"),
                 "starts_at": "2030-01-10T18:00:00Z",
@@ -314,7 +314,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "list_events",
             Method::GET,
-            format!("/v1/workspaces/{ws}/events"),
+            format!("/v1/workspaces/{ws}/community-events"),
             None,
             false,
             all,
@@ -322,7 +322,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "get_event",
             Method::GET,
-            format!("/v1/workspaces/{ws}/events/{event}"),
+            format!("/v1/workspaces/{ws}/community-events/{event}"),
             None,
             false,
             all,
@@ -330,7 +330,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "update_event",
             Method::PATCH,
-            format!("/v1/workspaces/{ws}/events/{event}"),
+            format!("/v1/workspaces/{ws}/community-events/{event}"),
             Some(json!({"title": "X"})),
             true,
             planners,
@@ -338,7 +338,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "delete_event",
             Method::DELETE,
-            format!("/v1/workspaces/{ws}/events/{event}"),
+            format!("/v1/workspaces/{ws}/community-events/{event}"),
             None,
             true,
             planners,
@@ -346,7 +346,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "create_registration",
             Method::POST,
-            format!("/v1/workspaces/{ws}/events/{event}/registrations"),
+            format!("/v1/workspaces/{ws}/community-events/{event}/registrations"),
             Some(json!({"name": "Guest", "email": format!("guest{n}@example.com")})),
             false,
             planners,
@@ -354,7 +354,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "list_registrations",
             Method::GET,
-            format!("/v1/workspaces/{ws}/events/{event}/registrations"),
+            format!("/v1/workspaces/{ws}/community-events/{event}/registrations"),
             None,
             false,
             planners,
@@ -362,7 +362,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "export_registrations",
             Method::GET,
-            format!("/v1/workspaces/{ws}/events/{event}/registrations/export"),
+            format!("/v1/workspaces/{ws}/community-events/{event}/registrations/export"),
             None,
             false,
             planners,
@@ -370,7 +370,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "get_registration",
             Method::GET,
-            format!("/v1/workspaces/{ws}/events/{event}/registrations/{registration}"),
+            format!("/v1/workspaces/{ws}/community-events/{event}/registrations/{registration}"),
             None,
             false,
             planners,
@@ -379,7 +379,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "update_registration",
             Method::PATCH,
-            format!("/v1/workspaces/{ws}/events/{event}/registrations/{nobody}"),
+            format!("/v1/workspaces/{ws}/community-events/{event}/registrations/{nobody}"),
             Some(json!({"status": "cancelled"})),
             false,
             planners,
@@ -387,7 +387,7 @@ fn operations(ws: &str, owner_id: &str, n: usize, made: &Fixtures) -> Vec<Operat
         op(
             "delete_registration",
             Method::DELETE,
-            format!("/v1/workspaces/{ws}/events/{event}/registrations/{nobody}"),
+            format!("/v1/workspaces/{ws}/community-events/{event}/registrations/{nobody}"),
             None,
             false,
             planners,
@@ -461,7 +461,7 @@ async fn fixtures(app: &TestApp, owner: &Session, ws: &str) -> Fixtures {
     )
     .await;
     let event = created(
-        format!("/v1/workspaces/{ws}/events"),
+        format!("/v1/workspaces/{ws}/community-events"),
         json!({
             "title": "Meetup",
             "starts_at": "2030-01-10T18:00:00Z",
@@ -473,7 +473,7 @@ async fn fixtures(app: &TestApp, owner: &Session, ws: &str) -> Fixtures {
     )
     .await;
     let registration = created(
-        format!("/v1/workspaces/{ws}/events/{event}/registrations"),
+        format!("/v1/workspaces/{ws}/community-events/{event}/registrations"),
         json!({"name": "Lin", "email": "lin@example.com"}),
     )
     .await;
@@ -538,7 +538,7 @@ async fn every_role_meets_every_operation() {
     assert_eq!(workspace.status(), StatusCode::OK);
     for path in [
         format!("/v1/workspaces/{ws}/campaigns/{}", made.campaign),
-        format!("/v1/workspaces/{ws}/events/{}", made.event),
+        format!("/v1/workspaces/{ws}/community-events/{}", made.event),
     ] {
         let response = app.get(&path, &ada.access).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");

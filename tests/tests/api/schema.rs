@@ -29,7 +29,10 @@ fn sqlite_columns() -> BTreeSet<(String, String, String, bool)> {
         unreachable!()
     };
     let rows: Vec<Column> = diesel::sql_query(
-        "SELECT m.name AS table_name, p.name AS column_name, lower(p.type) AS data_type, \
+        // SQLite's only auto-incrementing key is `INTEGER PRIMARY KEY`, a
+        // 64-bit rowid: PostgreSQL's `BIGINT` identity column.
+        "SELECT m.name AS table_name, p.name AS column_name, \
+         CASE WHEN p.pk = 1 AND lower(p.type) = 'integer' THEN 'bigint' ELSE lower(p.type) END AS data_type, \
          (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '__diesel%'",

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::activity;
 use crate::auth::{Principal, WorkspaceAccess};
 use crate::db::post_comments::PostCommentRow;
 use crate::db::posts::{
@@ -22,6 +23,7 @@ use crate::db::posts::{
 use crate::db::publish_targets::PublishTargetRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, DbConn};
+use crate::domain::activity::EventType;
 use crate::domain::ids::{
     ChannelId, PostId, PostRevisionId, PostTransitionId, UserId, WorkspaceId, parse_stored,
 };
@@ -261,10 +263,39 @@ pub fn record_transition(
         from_status: row.status.clone(),
         to_status: to.as_str().to_owned(),
         actor_id: actor.map(ToString::to_string),
-        reason,
+        reason: reason.clone(),
         created_at: db::now(),
     }
     .insert(conn)?;
+    let Some(event) = EventType::for_post_step(action, to) else {
+        return Ok(());
+    };
+    let mut data = serde_json::json!({
+        "post_id": row.id,
+        "status": to.as_str(),
+        "previous_status": row.status,
+        "actor_id": actor.map(ToString::to_string),
+        "reason": reason,
+    });
+    if matches!(
+        to,
+        PostStatus::Published | PostStatus::PartiallyPublished | PostStatus::Failed
+    ) {
+        let targets = PublishTargetRow::for_posts(conn, std::slice::from_ref(&row.id))?;
+        data["targets"] = targets
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "channel_id": t.channel_id,
+                    "status": t.status,
+                    "remote_id": t.remote_id,
+                    "remote_url": t.remote_url,
+                    "error": t.error,
+                })
+            })
+            .collect();
+    }
+    activity::record(conn, &row.workspace_id, event, Some(&row.id), &data)?;
     Ok(())
 }
 

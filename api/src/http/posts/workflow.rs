@@ -12,7 +12,7 @@ use crate::auth::{Principal, WorkspaceAccess};
 use crate::db::posts::{PostChanges, PostRow, PostTransitionRow};
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, DbConn};
-use crate::domain::ids::{PostId, PostTransitionId, UserId, WorkspaceId, parse_stored};
+use crate::domain::ids::{ChannelId, PostId, PostTransitionId, UserId, WorkspaceId, parse_stored};
 use crate::domain::roles::Permission;
 use crate::domain::workflow::{self, PostAction, PostStatus, Review};
 use crate::error::{ApiError, ApiResult};
@@ -504,6 +504,48 @@ pub async fn retry_post(
             let row = apply(conn, &access, &id, PostAction::Retry, None, None)?;
             crate::publishing::reopen_targets(conn, &row.id, include_review)?;
             crate::publishing::plan(conn, &row.workspace_id, &row.id, Some(db::now()))?;
+            load_view(conn, &row)
+        })
+        .await?;
+    Ok(with_etag(post))
+}
+
+/// Take one channel off a post's publishing for good: a target that is
+/// `pending` (waiting for a retry), `failed` or `needs_review` is never sent
+/// and no longer counts in the post's status. A post still publishing
+/// finishes once its other targets have.
+#[utoipa::path(
+    tag = "posts",
+    operation_id = "cancel_post_target",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("post_id" = PostId, Path, description = "Post id"),
+        ("channel_id" = ChannelId, Path, description = "The target's channel"),
+    ),
+    responses((status = 200, description = "The post, with the target cancelled", body = super::Post), ActionProblems)
+)]
+#[post("/workspaces/{workspace_id}/posts/{post_id}/targets/{channel_id}/cancel")]
+pub async fn cancel_post_target(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, PostId, ChannelId)>,
+) -> ApiResult<HttpResponse> {
+    let (workspace_id, post_id, channel_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::PostsSchedule)
+        .await?;
+    let (ws, id, channel) = (
+        access.workspace_id.to_string(),
+        post_id.to_string(),
+        channel_id.to_string(),
+    );
+    let by = access.user_id.to_string();
+    let post = state
+        .db
+        .write(move |conn| {
+            let row = load_row(conn, &ws, &id)?;
+            crate::publishing::cancel_target(conn, &row, &channel, &by)?;
+            let row = load_row(conn, &ws, &id)?;
             load_view(conn, &row)
         })
         .await?;
