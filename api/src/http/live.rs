@@ -225,7 +225,7 @@ impl Stream {
                 .as_ref()
                 .is_none_or(|types| types.contains(row.event_type.as_str()));
             if wanted {
-                self.ready.push_back(message(ActivityEvent::from_row(row)));
+                self.ready.push_back(message(&ActivityEvent::from_row(row)));
             }
         }
         Ok(read)
@@ -239,7 +239,7 @@ impl Stream {
             let heard = tokio::time::timeout_at(deadline, self.wake.recv()).await;
             match heard {
                 Err(_elapsed) => return false,
-                Ok(Ok(ws)) if &*ws == self.workspace_id || &*ws == EVERY_WORKSPACE => {
+                Ok(Ok(ws)) if *ws == *self.workspace_id || &*ws == EVERY_WORKSPACE => {
                     return true;
                 }
                 Ok(Ok(_other_workspace)) => {}
@@ -256,8 +256,8 @@ impl Stream {
 }
 
 /// An event as one SSE message.
-fn message(event: ActivityEvent) -> Bytes {
-    let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".to_owned());
+fn message(event: &ActivityEvent) -> Bytes {
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".to_owned());
     Bytes::from(format!(
         "id: {}\nevent: {}\ndata: {data}\n\n",
         event.seq, event.event_type

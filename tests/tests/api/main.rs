@@ -18,6 +18,7 @@ mod events;
 mod invitations;
 mod jobs;
 mod jwt_attacks;
+mod live;
 mod media;
 mod media_refusals;
 mod members;

@@ -202,6 +202,162 @@ async fn unscheduled_posts_are_not_sent_and_interrupted_calls_go_to_review() {
         .await;
     assert_eq!(view["status"], "failed");
     assert_eq!(view["targets"][0]["status"], "needs_review");
+
+    // Someone checked the platform: the post is not there and should not
+    // be. Cancelling the target closes it for good; it is never sent.
+    let cancel = format!("/v1/workspaces/{ws}/posts/{second}/targets/{channel}/cancel");
+    let cancelled = app
+        .call(app.post(&cancel, &owner.access, &json!({})), StatusCode::OK)
+        .await;
+    assert_eq!(cancelled["targets"][0]["status"], "cancelled");
+    assert!(
+        cancelled["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("cancelled by {}", owner.user_id))
+    );
+    let twice = app
+        .post(&cancel, &owner.access, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+    let elsewhere = app
+        .post(
+            &format!(
+                "/v1/workspaces/{ws}/posts/{second}/targets/{}/cancel",
+                uuid::Uuid::now_v7()
+            ),
+            &owner.access,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    let retried = app
+        .call(
+            app.post(
+                &format!("/v1/workspaces/{ws}/posts/{second}/retry"),
+                &owner.access,
+                &json!({"include_needs_review": true}),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(retried["targets"][0]["status"], "cancelled");
+    run_due(&app.state, "w3", later + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(platform.state.lock().unwrap().posts.is_empty());
+}
+
+#[actix_web::test]
+async fn dead_jobs_are_listed_for_administrators_and_retried_by_hand() {
+    let app = TestApp::spawn_with_plugins().await;
+    let admin = app.signup("admin@example.com").await;
+    let user = app.signup("user@example.com").await;
+    let id = admin.user_id.clone();
+    app.state
+        .db
+        .write(move |conn| {
+            plaza_api::db::users::UserRow::set_instance_role(conn, &id, "admin")
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    // A job no handler can read fails for good at once.
+    let job = app
+        .state
+        .db
+        .write(|conn| {
+            let job = plaza_api::jobs::NewJob::new("publish_post", &json!({"post": 1}));
+            plaza_api::jobs::enqueue(conn, &job, plaza_api::db::now()).map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    let job = job.id().to_owned();
+    assert_eq!(
+        run_due(&app.state, "w1", plaza_api::db::now())
+            .await
+            .unwrap(),
+        1
+    );
+
+    let letters = app
+        .call(app.get("/v1/admin/jobs", &admin.access), StatusCode::OK)
+        .await;
+    assert_eq!(letters["data"].as_array().unwrap().len(), 1);
+    let letter = &letters["data"][0];
+    assert_eq!(letter["id"], job.as_str());
+    assert_eq!(letter["status"], "dead");
+    assert_eq!(letter["kind"], "publish_post");
+    assert_eq!(letter["payload"], json!({"post": 1}));
+    assert!(
+        letter["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("unreadable payload")
+    );
+    let none = app
+        .call(
+            app.get(
+                "/v1/admin/jobs?status=queued&kind=publish_post",
+                &admin.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(none["data"], json!([]));
+
+    let refused = app
+        .get("/v1/admin/jobs", &user.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = app
+        .post(
+            &format!("/v1/admin/jobs/{job}/retry"),
+            &user.access,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let retried = app
+        .call(
+            app.post(
+                &format!("/v1/admin/jobs/{job}/retry"),
+                &admin.access,
+                &json!({}),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(retried["status"], "queued");
+    assert_eq!(retried["attempts"], 0);
+    let again = app
+        .post(
+            &format!("/v1/admin/jobs/{job}/retry"),
+            &admin.access,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let missing = app
+        .get(
+            &format!("/v1/admin/jobs/{}", uuid::Uuid::now_v7()),
+            &admin.access,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]

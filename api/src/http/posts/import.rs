@@ -142,7 +142,7 @@ fn parse_csv(body: &[u8]) -> ApiResult<ParsedRows> {
         if !headers.iter().any(|h| h == required) {
             return Err(ApiError::invalid_field(
                 "header",
-                &format!("the CSV header needs a {required} column"),
+                format!("the CSV header needs a {required} column"),
             ));
         }
     }

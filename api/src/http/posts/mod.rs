@@ -255,7 +255,7 @@ pub fn record_transition(
     actor: Option<&UserId>,
     reason: Option<String>,
 ) -> ApiResult<()> {
-    PostTransitionRow {
+    let transition = PostTransitionRow {
         id: PostTransitionId::new().to_string(),
         post_id: row.id.clone(),
         workspace_id: row.workspace_id.clone(),
@@ -263,10 +263,10 @@ pub fn record_transition(
         from_status: row.status.clone(),
         to_status: to.as_str().to_owned(),
         actor_id: actor.map(ToString::to_string),
-        reason: reason.clone(),
+        reason,
         created_at: db::now(),
-    }
-    .insert(conn)?;
+    };
+    transition.insert(conn)?;
     let Some(event) = EventType::for_post_step(action, to) else {
         return Ok(());
     };
@@ -274,15 +274,17 @@ pub fn record_transition(
         "post_id": row.id,
         "status": to.as_str(),
         "previous_status": row.status,
-        "actor_id": actor.map(ToString::to_string),
-        "reason": reason,
+        "actor_id": transition.actor_id,
+        "reason": transition.reason,
     });
-    if matches!(
-        to,
-        PostStatus::Published | PostStatus::PartiallyPublished | PostStatus::Failed
-    ) {
+    if let Some(fields) = data.as_object_mut()
+        && matches!(
+            to,
+            PostStatus::Published | PostStatus::PartiallyPublished | PostStatus::Failed
+        )
+    {
         let targets = PublishTargetRow::for_posts(conn, std::slice::from_ref(&row.id))?;
-        data["targets"] = targets
+        let targets = targets
             .iter()
             .map(|t| {
                 serde_json::json!({
@@ -294,6 +296,7 @@ pub fn record_transition(
                 })
             })
             .collect();
+        fields.insert("targets".to_owned(), serde_json::Value::Array(targets));
     }
     activity::record(conn, &row.workspace_id, event, Some(&row.id), &data)?;
     Ok(())
