@@ -130,6 +130,8 @@ pub struct Config {
     pub job_lease_secs: u64,
     /// Milliseconds an idle worker waits before looking for due jobs again.
     pub worker_poll_ms: u64,
+    /// Days the activity log (the live stream's replay window) is kept.
+    pub activity_retention_days: u32,
     /// For fault tests only: the worker stops dead at this named point
     /// (`publish.before_call`, `publish.after_call`) and prints
     /// `plaza: paused at <point>`, so a test can kill the process there.
@@ -170,6 +172,7 @@ impl Default for Config {
             worker_concurrency: 8,
             job_lease_secs: 60,
             worker_poll_ms: 1_000,
+            activity_retention_days: 30,
             test_pause_at: None,
         }
     }
@@ -254,6 +257,9 @@ impl Config {
         }
         if self.worker_poll_ms < 10 || self.worker_poll_ms > 60_000 {
             problems.push("worker_poll_ms must be between 10 and 60000".into());
+        }
+        if self.activity_retention_days == 0 {
+            problems.push("activity_retention_days must be at least 1".into());
         }
         if self.env == Environment::Production {
             if self.test_pause_at.is_some() {

@@ -180,6 +180,17 @@ impl JobRow {
         query.load(conn)
     }
 
+    /// Forgets succeeded jobs that finished before `before` (dead ones stay
+    /// until someone retries them); answers how many went.
+    pub fn prune_succeeded(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(
+            jobs::table
+                .filter(jobs::status.eq(JobStatus::Succeeded.as_str()))
+                .filter(jobs::finished_at.lt(before)),
+        )
+        .execute(conn)
+    }
+
     /// Leases up to `limit` due queued jobs of `kinds` to `worker` until
     /// `lease_expires_at`, bumping their fence and attempts. On SQLite this
     /// opens its own `BEGIN IMMEDIATE` transaction, so `conn` must not be

@@ -5,13 +5,15 @@
 //! Every kind of job has one handler here ([`handler_for`]); the queue's
 //! rules (leases, fences, backoff, dead letters) live in [`crate::jobs`].
 //! Before each claim the worker runs its sweeps: work that finds jobs to
-//! enqueue rather than being enqueued by a request (tokens about to expire).
+//! enqueue rather than being enqueued by a request (tokens about to expire,
+//! the hourly housekeeping).
 //!
 //! A job whose heartbeat finds the lease lost (another worker rescued it
 //! after this one stalled) is abandoned at once: its future is dropped, and
 //! the write it would have made is refused by the fence anyway.
 
 pub mod faults;
+pub mod maintenance;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -76,6 +78,9 @@ const HANDLERS: &[(&str, Handler)] = &[
     (token_refresh::REFRESH_TOKEN, |state, job| {
         Box::pin(token_refresh::handle(state, job))
     }),
+    (maintenance::PRUNE, |state, job| {
+        Box::pin(maintenance::handle(state, job))
+    }),
 ];
 
 fn handler_for(kind: &str) -> Option<Handler> {
@@ -109,6 +114,7 @@ async fn claim(
         let mut conn = db.write_conn()?;
         jobs::rescue_expired(&mut conn, now)?;
         token_refresh::enqueue_expiring(&mut conn, now)?;
+        maintenance::plan(&mut conn, now)?;
         Ok(jobs::claim(&mut conn, &owner, &kinds(), n, lease, now)?)
     })
     .await?

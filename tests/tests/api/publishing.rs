@@ -127,12 +127,12 @@ async fn a_scheduled_post_goes_out_once_with_its_thread() {
     assert_eq!(view["targets"][0]["remote_url"], "https://fake.example/p/1");
     assert_eq!(view["targets"][0]["follow_up_ids"], json!(["2", "3"]));
 
-    // Running again sends nothing more.
+    // Running again sends nothing more (only the hourly housekeeping is due).
     assert_eq!(
         run_due(&app.state, "w2", later + Duration::hours(1))
             .await
             .unwrap(),
-        0
+        1
     );
     assert_eq!(platform.state.lock().unwrap().posts.len(), 3);
 }
@@ -250,6 +250,68 @@ async fn unscheduled_posts_are_not_sent_and_interrupted_calls_go_to_review() {
         .await
         .unwrap();
     assert!(platform.state.lock().unwrap().posts.is_empty());
+}
+
+#[actix_web::test]
+async fn housekeeping_forgets_old_events_and_finished_jobs_but_keeps_dead_letters() {
+    let app = TestApp::spawn_with_plugins().await;
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let now = plaza_api::db::now();
+    let long_ago = now - Duration::days(40);
+    let ws_id = ws.clone();
+    app.state
+        .db
+        .write(move |conn| {
+            for (id, at) in [("evt_old", long_ago), ("evt_new", now)] {
+                diesel::sql_query(format!(
+                    "INSERT INTO activity_events (id, workspace_id, event_type, data, occurred_at) \
+                     VALUES ('{id}', '{ws_id}', 'post.submitted', '{{}}', '{at}')"
+                ))
+                .execute(conn)?;
+            }
+            for (id, status) in [("old-done", "succeeded"), ("old-dead", "dead")] {
+                diesel::sql_query(format!(
+                    "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, \
+                     fence, created_at, updated_at, finished_at) VALUES ('{id}', 'publish_post', \
+                     '{{}}', '{status}', 1, 1, '{long_ago}', 1, '{long_ago}', '{long_ago}', '{long_ago}')"
+                ))
+                .execute(conn)?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+    // The first look plans the housekeeping an hour ahead; then it runs.
+    assert_eq!(run_due(&app.state, "w1", now).await.unwrap(), 0);
+    assert_eq!(
+        run_due(&app.state, "w1", now + Duration::minutes(61))
+            .await
+            .unwrap(),
+        1
+    );
+    let left = app
+        .state
+        .db
+        .read(|conn| {
+            #[derive(diesel::QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            let ids = diesel::sql_query(
+                "SELECT id FROM activity_events UNION ALL \
+                 SELECT id FROM jobs WHERE id IN ('old-done', 'old-dead')",
+            )
+            .load::<Id>(conn)?;
+            Ok::<_, DbError>(ids.into_iter().map(|i| i.id).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    assert!(left.contains(&"evt_new".to_owned()), "{left:?}");
+    assert!(!left.contains(&"evt_old".to_owned()), "{left:?}");
+    assert!(left.contains(&"old-dead".to_owned()), "{left:?}");
+    assert!(!left.contains(&"old-done".to_owned()), "{left:?}");
 }
 
 #[actix_web::test]
