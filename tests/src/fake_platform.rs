@@ -32,6 +32,10 @@ pub struct FakeState {
     pub media: Vec<Vec<u8>>,
     /// Counter for ids.
     pub next_id: u64,
+    /// How the next `POST /api/posts` calls answer, first first: 200
+    /// creates the post, anything else refuses it with that status (a
+    /// platform having a bad minute). Empty: every call creates.
+    pub post_answers: Vec<u16>,
 }
 
 /// A running fake platform.
@@ -115,6 +119,13 @@ async fn create_post(req: HttpRequest, state: Shared, body: web::Json<Value>) ->
     let mut state = state.lock().expect("state");
     if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
         return unauthorized();
+    }
+    if !state.post_answers.is_empty() {
+        let status = state.post_answers.remove(0);
+        if status != 200 {
+            let status = actix_web::http::StatusCode::from_u16(status).expect("status");
+            return HttpResponse::build(status).json(json!({"error": "try again later"}));
+        }
     }
     state.next_id += 1;
     let id = state.next_id.to_string();

@@ -38,6 +38,9 @@ pub struct PublishTargetRow {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// The follow-up part whose platform call is under way (or was, when
+    /// a worker died).
+    pub follow_up_sending: Option<i32>,
 }
 
 /// Changes to a target; `None` leaves a column as it is.
@@ -58,6 +61,8 @@ pub struct TargetChanges {
     pub attempts: Option<i32>,
     /// Published time.
     pub published_at: Option<Option<NaiveDateTime>>,
+    /// Follow-up in flight.
+    pub follow_up_sending: Option<Option<i32>>,
 }
 
 impl PublishTargetRow {

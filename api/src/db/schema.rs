@@ -348,6 +348,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        follow_up_sending -> Nullable<Integer>,
     }
 }
 

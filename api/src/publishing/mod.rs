@@ -33,7 +33,7 @@ use crate::media::ContentDigest;
 use crate::plugins::bindings::{MediaRef, Post as PluginPost};
 use crate::plugins::channels::{fresh_context, note_failure, plugin_for};
 use crate::plugins::media::AttachedMedia;
-use crate::plugins::{CallError, PluginFault};
+use crate::plugins::{CallContext, CallError, LoadedPlugin, PluginFault};
 use crate::state::AppState;
 use crate::worker::{JobFailure, JobOutcome, faults};
 
@@ -180,16 +180,23 @@ async fn publish_post(state: &AppState, post_id: &str) -> JobOutcome {
         else {
             continue;
         };
-        match TargetStatus::parse(&target.status) {
-            Some(TargetStatus::Pending) => {}
+        let sent = match TargetStatus::parse(&target.status) {
+            Some(TargetStatus::Pending) => send(state, &post, &target, variant).await,
             Some(TargetStatus::Sending) => {
-                if !reconcile(state, &post, &target).await? {
-                    continue;
+                if reconcile(state, &post, &target).await? {
+                    send(state, &post, &target, variant).await
+                } else {
+                    // Found on the platform: its follow-ups may still be due.
+                    let target = reload_target(state, &target).await?;
+                    finish_follow_ups(state, &post, &target, variant).await
                 }
             }
+            Some(TargetStatus::Published) => {
+                finish_follow_ups(state, &post, &target, variant).await
+            }
             _ => continue,
-        }
-        if let Err(failure) = send(state, &post, &target, variant).await {
+        };
+        if let Err(failure) = sent {
             retry_later = Some(failure);
         }
     }
@@ -251,6 +258,7 @@ fn start(conn: &mut DbConn, post_id: &str) -> Result<Option<(PostRow, PostConten
             published_at: None,
             created_at: now,
             updated_at: now,
+            follow_up_sending: None,
         }
         .insert(conn)?;
     }
@@ -383,7 +391,7 @@ async fn send(
         options: variant.options.to_string(),
         idempotency_key: target.idempotency_key.clone(),
     };
-    let with_media = |m: &AttachedMedia| crate::plugins::CallContext {
+    let with_media = |m: &AttachedMedia| CallContext {
         media: Some(m.clone()),
         ..context.clone()
     };
@@ -417,51 +425,173 @@ async fn send(
         published_changes(published.remote_id.clone(), published.url.clone()),
     )
     .await?;
-    // Follow-ups answer the part before them, in order.
-    let mut previous = published.remote_id;
-    let mut sent: Vec<String> = Vec::new();
-    for (n, part) in variant.follow_ups.iter().enumerate() {
-        let refs = media_refs(&media.2, &part.media_ids);
+    let target = reload_target(state, target).await?;
+    let call = PartCall {
+        state,
+        plugin: &plugin,
+        context: with_media(&media.0),
+        refs: &media.2,
+        target: &target,
+        variant,
+    };
+    send_follow_ups(&call, 0, published.remote_id, Vec::new()).await
+}
+
+/// What every platform call of one target shares.
+struct PartCall<'a> {
+    state: &'a AppState,
+    plugin: &'a LoadedPlugin,
+    context: CallContext,
+    refs: &'a HashMap<String, MediaRef>,
+    target: &'a PublishTargetRow,
+    variant: &'a RenderedVariant,
+}
+
+/// Sends the follow-ups a published target still owes (after a crash or a
+/// failed attempt), resuming after the last one recorded.
+async fn finish_follow_ups(
+    state: &AppState,
+    post: &PostRow,
+    target: &PublishTargetRow,
+    variant: &RenderedVariant,
+) -> JobOutcome {
+    let sent: Vec<String> = serde_json::from_str(&target.follow_up_ids).unwrap_or_default();
+    let Some(main) = target.remote_id.clone() else {
+        return Ok(());
+    };
+    if target.status != TargetStatus::Published.as_str() || sent.len() >= variant.follow_ups.len() {
+        return Ok(());
+    }
+    let channel = load_channel(state, post, target).await?;
+    let plugin = plugin_for(state, &channel)?;
+    let (context, _) = fresh_context(state, &plugin, channel).await?;
+    let media = attached_media(state, post, variant).await?;
+    let call = PartCall {
+        state,
+        plugin: &plugin,
+        context: CallContext {
+            media: Some(media.0.clone()),
+            ..context
+        },
+        refs: &media.2,
+        target,
+        variant,
+    };
+    let previous = sent.last().cloned().unwrap_or(main);
+    send_follow_ups(&call, sent.len(), previous, sent).await
+}
+
+/// Sends follow-ups from `from` on, each a reply to the part before it,
+/// recording the intent before each call and the outcome after it. A part
+/// whose intent is already recorded (its worker died mid-call) is first
+/// looked up by its idempotency key; when the platform cannot tell, the
+/// rest of the thread waits for a person instead of risking a duplicate.
+async fn send_follow_ups(
+    call: &PartCall<'_>,
+    from: usize,
+    mut previous: String,
+    mut sent: Vec<String>,
+) -> JobOutcome {
+    let (state, target) = (call.state, call.target);
+    for (n, part) in call.variant.follow_ups.iter().enumerate().skip(from) {
+        let key = format!("{}-{n}", target.idempotency_key);
+        let index = i32::try_from(n).unwrap_or(i32::MAX);
+        if target.follow_up_sending == Some(index) && n == from {
+            let found = state
+                .plugins
+                .find_published(call.plugin, call.context.clone(), key.clone())
+                .await;
+            match found {
+                Ok(Some(part)) => {
+                    previous = part.remote_id.clone();
+                    sent.push(part.remote_id);
+                    record_follow_ups(state, target, &sent).await?;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    let changes = TargetChanges {
+                        error: Some(Some(format!(
+                            "a worker stopped while sending follow-up {n} and the platform cannot \
+                             say whether it went out ({err}); the rest of the thread was not sent"
+                        ))),
+                        follow_up_sending: Some(None),
+                        ..TargetChanges::default()
+                    };
+                    set_target(state, &target.id, changes).await?;
+                    return Ok(());
+                }
+            }
+        }
+        let changes = TargetChanges {
+            follow_up_sending: Some(Some(index)),
+            ..TargetChanges::default()
+        };
+        set_target(state, &target.id, changes).await?;
         let post = PluginPost {
             text: part.text.clone(),
-            media: refs,
+            media: media_refs(call.refs, &part.media_ids),
             reply_to: Some(previous.clone()),
-            options: variant.options.to_string(),
-            idempotency_key: format!("{}-{n}", target.idempotency_key),
+            options: call.variant.options.to_string(),
+            idempotency_key: key,
         };
         match state
             .plugins
-            .publish(&plugin, with_media(&media.0), post)
+            .publish(call.plugin, call.context.clone(), post)
             .await
         {
             Ok(part) => {
                 previous = part.remote_id.clone();
                 sent.push(part.remote_id);
-                set_target(
-                    state,
-                    &target.id,
-                    TargetChanges {
-                        follow_up_ids: Some(serde_json::to_string(&sent).unwrap_or_default()),
-                        ..TargetChanges::default()
-                    },
-                )
-                .await?;
+                record_follow_ups(state, target, &sent).await?;
             }
             Err(err) => {
-                set_target(
-                    state,
-                    &target.id,
-                    TargetChanges {
-                        error: Some(Some(format!("follow-up {n} failed: {err}"))),
-                        ..TargetChanges::default()
-                    },
-                )
-                .await?;
-                break;
+                let (status, retry) = classify(&err);
+                let error = format!("follow-up {n} failed: {err}");
+                // A call that may have gone out keeps its intent for the
+                // retry to look up; a refused or throttled one drops it.
+                let changes = TargetChanges {
+                    error: Some(Some(error)),
+                    follow_up_sending: (status != TargetStatus::Sending).then_some(None),
+                    ..TargetChanges::default()
+                };
+                set_target(state, &target.id, changes).await?;
+                return retry.map_or(Ok(()), Err);
             }
         }
     }
     Ok(())
+}
+
+/// Records the follow-ups sent so far and clears the intent.
+async fn record_follow_ups(
+    state: &AppState,
+    target: &PublishTargetRow,
+    sent: &[String],
+) -> Result<(), ApiError> {
+    let changes = TargetChanges {
+        follow_up_ids: Some(serde_json::to_string(sent).unwrap_or_default()),
+        follow_up_sending: Some(None),
+        error: Some(None),
+        ..TargetChanges::default()
+    };
+    set_target(state, &target.id, changes).await
+}
+
+async fn reload_target(
+    state: &AppState,
+    target: &PublishTargetRow,
+) -> Result<PublishTargetRow, ApiError> {
+    let (post, id) = (target.post_id.clone(), target.id.clone());
+    state
+        .db
+        .read(move |conn| {
+            PublishTargetRow::for_posts(conn, &[post])?
+                .into_iter()
+                .find(|t| t.id == id)
+                .ok_or(ApiError::NotFound("publish target"))
+        })
+        .await
 }
 
 /// What a failed call means for the target, and whether the job retries.

@@ -121,11 +121,13 @@ async fn claim(
 }
 
 /// Runs one claimed job to its end, renewing its lease every third of it,
-/// and records the outcome. A job whose lease was lost is dropped unsettled.
-async fn run(state: &AppState, job: ClaimedJob) {
+/// and records the outcome as of `settle_at` (the clock's time when the job
+/// ends; tests that move time pass theirs). A job whose lease was lost is
+/// dropped unsettled.
+async fn run(state: &AppState, job: ClaimedJob, settle_at: Option<NaiveDateTime>) {
     let Some(handler) = handler_for(&job.kind) else {
         let failure = JobFailure::with(format!("no handler for {}", job.kind), Retry::Never);
-        settle(state, job, Err(failure)).await;
+        settle(state, job, Err(failure), settle_at).await;
         return;
     };
     let lease = lease(state);
@@ -159,15 +161,20 @@ async fn run(state: &AppState, job: ClaimedJob) {
             return;
         }
     };
-    settle(state, job, outcome).await;
+    settle(state, job, outcome, settle_at).await;
 }
 
-async fn settle(state: &AppState, job: ClaimedJob, outcome: JobOutcome) {
+async fn settle(
+    state: &AppState,
+    job: ClaimedJob,
+    outcome: JobOutcome,
+    settle_at: Option<NaiveDateTime>,
+) {
     let db = state.db.clone();
     let id = job.id.clone();
     let settled = actix_web::web::block(move || -> anyhow::Result<bool> {
         let mut conn = db.write_conn()?;
-        let now = db_now();
+        let now = settle_at.unwrap_or_else(db_now);
         Ok(match outcome {
             Ok(()) => jobs::complete(&mut conn, &job, now)?,
             Err(failure) => {
@@ -201,7 +208,8 @@ pub async fn run_due(state: &AppState, worker: &str, now: NaiveDateTime) -> anyh
             return Ok(ran);
         }
         ran += batch.len();
-        futures_util::future::join_all(batch.into_iter().map(|job| run(state, job))).await;
+        futures_util::future::join_all(batch.into_iter().map(|job| run(state, job, Some(now))))
+            .await;
     }
 }
 
@@ -229,7 +237,7 @@ pub fn start(state: AppState) {
                             let (state, running, freed) =
                                 (state.clone(), running.clone(), freed.clone());
                             actix_web::rt::spawn(async move {
-                                run(&state, job).await;
+                                run(&state, job, None).await;
                                 running.fetch_sub(1, Ordering::AcqRel);
                                 freed.notify_one();
                             });

@@ -138,6 +138,73 @@ async fn a_scheduled_post_goes_out_once_with_its_thread() {
 }
 
 #[actix_web::test]
+async fn a_thread_interrupted_by_a_failing_platform_resumes_where_it_stopped() {
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let post = scheduled_post(
+        &app,
+        &owner,
+        &ws,
+        &channel,
+        json!({
+            "body": "Spring roast",
+            "variants": [{
+                "channel_id": channel,
+                "follow_ups": [{"text": "Notes: cherry"}, {"text": "Notes: cocoa"}]
+            }]
+        }),
+    )
+    .await;
+    // The main part goes out; the platform then fails the first follow-up.
+    platform.state.lock().unwrap().post_answers = vec![200, 503];
+    let later = (Utc::now() + Duration::minutes(10)).naive_utc();
+    assert_eq!(run_due(&app.state, "w1", later).await.unwrap(), 1);
+    let halfway = &targets(&app, &post).await[0];
+    assert_eq!(halfway.status, "published");
+    assert_eq!(halfway.follow_up_ids, "[]");
+    assert!(
+        halfway
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("follow-up 0 failed")
+    );
+    let path = format!("/v1/workspaces/{ws}/posts/{post}");
+    let view = app
+        .call(app.get(&path, &owner.access), StatusCode::OK)
+        .await;
+    assert_eq!(view["status"], "publishing", "the thread is not done");
+
+    // The retry sends the rest of the thread, not the main part again.
+    assert_eq!(
+        run_due(&app.state, "w1", later + Duration::hours(2))
+            .await
+            .unwrap(),
+        2,
+        "the publish job and the hourly housekeeping"
+    );
+    let sent = platform.state.lock().unwrap().posts.clone();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[0]["text"], "Spring roast");
+    assert_eq!(sent[1]["text"], "Notes: cherry");
+    assert_eq!(sent[1]["reply_to"], "1");
+    assert_eq!(sent[2]["reply_to"], "2");
+    let done = &targets(&app, &post).await[0];
+    assert_eq!(done.follow_up_ids, r#"["2","3"]"#);
+    assert_eq!(done.error, None);
+    let view = app
+        .call(app.get(&path, &owner.access), StatusCode::OK)
+        .await;
+    assert_eq!(view["status"], "published");
+}
+
+#[actix_web::test]
 async fn unscheduled_posts_are_not_sent_and_interrupted_calls_go_to_review() {
     let app = TestApp::spawn_with_plugins().await;
     let platform = FakePlatform::start("t0ken");

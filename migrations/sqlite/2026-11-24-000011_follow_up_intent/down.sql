@@ -1,0 +1,1 @@
+ALTER TABLE publish_targets DROP COLUMN follow_up_sending;
