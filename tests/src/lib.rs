@@ -20,6 +20,7 @@ use std::path::PathBuf;
 
 use actix_web::dev::ServerHandle;
 use plaza_api::auth::KeyRing;
+use plaza_api::auth::keys::new_key_spec;
 use plaza_api::config::{Config, SignupPolicy};
 use plaza_api::plugins::RuntimeSettings;
 use plaza_api::startup::{Application, open_database};
@@ -46,8 +47,11 @@ pub struct TestApp {
     /// The server's state (its database, keys and configuration).
     pub state: AppState,
     handle: ServerHandle,
-    // Dropped last: the database outlives the server.
-    _database: TestDatabase,
+    /// The signing and encryption keys, for replicas.
+    keys: (String, String),
+    // Dropped last: the database outlives the server. A replica does not
+    // own the database it shares.
+    _database: Option<TestDatabase>,
     _data_dir: TempDir,
 }
 
@@ -107,7 +111,28 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let keys = KeyRing::generate().expect("keys");
+        let keys = (new_key_spec(), new_key_spec());
+        Self::start(config, keys, Some(database), data_dir).await
+    }
+
+    /// Another server on this one's database and keys, as a second replica
+    /// behind a load balancer would be (on SQLite both open the same file).
+    pub async fn replica(&self) -> Self {
+        let data_dir = TempDir::new("plaza-replica");
+        let config = Config {
+            data_dir: data_dir.0.clone(),
+            ..(*self.state.config).clone()
+        };
+        Self::start(config, self.keys.clone(), None, data_dir).await
+    }
+
+    async fn start(
+        config: Config,
+        keys: (String, String),
+        database: Option<TestDatabase>,
+        data_dir: TempDir,
+    ) -> Self {
+        let ring = KeyRing::parse(&keys.0, &keys.1).expect("keys");
         let db = open_database(&config).await.expect("database");
         let plugins = plaza_api::plugins::load_registry(&config, plugin_settings(&config), &db)
             .await
@@ -116,7 +141,7 @@ impl TestApp {
             .await
             .expect("saved plugin states");
         let listener = TcpListener::bind(config.listen).expect("bind");
-        let app = Application::with_listener(AppState::new(db, keys, config, plugins), listener)
+        let app = Application::with_listener(AppState::new(db, ring, config, plugins), listener)
             .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
@@ -131,6 +156,7 @@ impl TestApp {
             client,
             state,
             handle,
+            keys,
             _database: database,
             _data_dir: data_dir,
         }

@@ -274,3 +274,26 @@ async fn a_channel_losing_its_credentials_is_reported() {
     .await;
     assert!(stream.next(QUIET).await.is_none());
 }
+
+#[actix_web::test]
+async fn a_change_made_on_one_replica_reaches_streams_on_another() {
+    let app = TestApp::spawn_with_plugins().await;
+    let replica = app.replica().await;
+    let platform = FakePlatform::start("t0ken");
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let post = draft(&app, &owner, &ws, &channel).await;
+
+    // The client streams from the replica; the change is made on the first
+    // server. On PostgreSQL the replica hears of it through NOTIFY.
+    let mut stream = Stream::open(&replica, &owner, &ws, "", None).await;
+    step(&app, &owner, &ws, &post, "submit", json!({})).await;
+    let submitted = stream.next(SOON).await.expect("the replica streams it");
+    assert_eq!(submitted.event, "post.submitted");
+    assert_eq!(submitted.data["data"]["post_id"], post.as_str());
+    replica.stop().await;
+}
