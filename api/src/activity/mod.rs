@@ -13,7 +13,7 @@
 //! streams of every replica; SQLite is one process, and the feed looks at
 //! the log's end a few times a second.
 
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -93,7 +93,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(150);
 #[derive(Clone)]
 pub struct Feed {
     db: Db,
-    sender: broadcast::Sender<Arc<str>>,
+    sender: Arc<broadcast::Sender<Arc<str>>>,
     started: Arc<Once>,
 }
 
@@ -113,7 +113,7 @@ impl Feed {
         let (sender, _) = broadcast::channel(1024);
         Self {
             db,
-            sender,
+            sender: Arc::new(sender),
             started: Arc::new(Once::new()),
         }
     }
@@ -122,7 +122,9 @@ impl Feed {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         let receiver = self.sender.subscribe();
         self.started.call_once(|| {
-            let (db, sender) = (self.db.clone(), self.sender.clone());
+            // The watcher holds the sender weakly: when the server (every
+            // clone of its state) is gone, it stops.
+            let (db, sender) = (self.db.clone(), Arc::downgrade(&self.sender));
             let spawned = std::thread::Builder::new()
                 .name("plaza-activity-feed".to_owned())
                 .spawn(move || watch(&db, &sender));
@@ -134,49 +136,80 @@ impl Feed {
     }
 }
 
-/// The watcher's loop: it never ends while the process lives; a lost
-/// connection is reopened after a pause.
-fn watch(db: &Db, sender: &broadcast::Sender<Arc<str>>) {
+/// The watcher's loop: it runs while the feed does; a lost connection is
+/// reopened after a pause.
+fn watch(db: &Db, sender: &Weak<broadcast::Sender<Arc<str>>>) {
     loop {
         let result = match db.backend() {
             Backend::Postgres => listen(db, sender),
             Backend::Sqlite => poll(db, sender),
         };
-        if let Err(err) = result {
-            tracing::warn!(error = %err, "activity feed lost the database; retrying");
+        match result {
+            Ok(()) => return,
+            Err(err) => tracing::warn!(error = %err, "activity feed lost the database; retrying"),
         }
         std::thread::sleep(Duration::from_secs(1));
         // Anything may have happened while it was away.
-        let _ = sender.send(Arc::from(EVERY_WORKSPACE));
+        if !tell(sender, EVERY_WORKSPACE) {
+            return;
+        }
     }
 }
 
-fn listen(db: &Db, sender: &broadcast::Sender<Arc<str>>) -> anyhow::Result<()> {
+/// Tells the feed's subscribers about `workspace`; false once the feed is gone.
+fn tell(sender: &Weak<broadcast::Sender<Arc<str>>>, workspace: &str) -> bool {
+    let Some(sender) = sender.upgrade() else {
+        return false;
+    };
+    // No receivers is fine: nobody is streaming right now.
+    let _ = sender.send(Arc::from(workspace));
+    true
+}
+
+fn listen(db: &Db, sender: &Weak<broadcast::Sender<Arc<str>>>) -> anyhow::Result<()> {
     use diesel::RunQueryDsl;
     let DbConn::Postgres(mut pg) = db.dedicated_conn()? else {
         anyhow::bail!("not a PostgreSQL connection");
     };
     diesel::sql_query("LISTEN plaza_activity").execute(&mut pg)?;
+    // Whatever committed before the LISTEN took hold was not heard: every
+    // stream looks once more.
+    if !tell(sender, EVERY_WORKSPACE) {
+        return Ok(());
+    }
     loop {
         let mut heard = false;
         for notification in pg.notifications_iter() {
             heard = true;
-            // No receivers is fine: nobody is streaming right now.
-            let _ = sender.send(Arc::from(notification?.payload.as_str()));
+            if !tell(sender, &notification?.payload) {
+                return Ok(());
+            }
         }
         if !heard {
+            if sender.strong_count() == 0 {
+                return Ok(());
+            }
             std::thread::sleep(LOOK_EVERY);
         }
     }
 }
 
-fn poll(db: &Db, sender: &broadcast::Sender<Arc<str>>) -> anyhow::Result<()> {
+fn poll(db: &Db, sender: &Weak<broadcast::Sender<Arc<str>>>) -> anyhow::Result<()> {
     let mut last = ActivityRow::last_seq_overall(&mut *db.read_conn()?)?;
+    // Streams opened before the watcher read the log's end look once more.
+    if !tell(sender, EVERY_WORKSPACE) {
+        return Ok(());
+    }
     loop {
         std::thread::sleep(LOOK_EVERY);
+        if sender.strong_count() == 0 {
+            return Ok(());
+        }
         for (workspace, seq) in ActivityRow::workspaces_after(&mut *db.read_conn()?, last)? {
             last = last.max(seq);
-            let _ = sender.send(Arc::from(workspace.as_str()));
+            if !tell(sender, &workspace) {
+                return Ok(());
+            }
         }
     }
 }
