@@ -259,8 +259,8 @@ async fn rotate_keys(config: &Config, new_key: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "re-sealed {} channel credential(s) and {} pending authorization(s) under key {active}",
-        done.channels, done.authorizations
+        "re-sealed {} channel credential(s), {} pending authorization(s) and {} webhook secret(s) under key {active}",
+        done.channels, done.authorizations, done.webhooks
     )?;
     Ok(())
 }

@@ -132,6 +132,16 @@ pub struct Config {
     pub worker_poll_ms: u64,
     /// Days the activity log (the live stream's replay window) is kept.
     pub activity_retention_days: u32,
+    /// Hosts webhook endpoints may name even though they are on private,
+    /// loopback or other reserved addresses, and over plain http (patterns:
+    /// `hooks.internal`, `*.corp.example`). Empty: public https only.
+    pub webhook_allowed_hosts: Vec<String>,
+    /// Seconds a webhook receiver has to answer one delivery attempt.
+    pub webhook_timeout_secs: u64,
+    /// Hours an endpoint may fail every attempt before it is disabled (it is
+    /// disabled when a delivery gives up after that long). `410 Gone`
+    /// disables it at once.
+    pub webhook_disable_after_hours: u64,
     /// For fault tests only: the worker stops dead at this named point
     /// (`publish.before_call`, `publish.after_call`) and prints
     /// `plaza: paused at <point>`, so a test can kill the process there.
@@ -173,6 +183,9 @@ impl Default for Config {
             job_lease_secs: 60,
             worker_poll_ms: 1_000,
             activity_retention_days: 30,
+            webhook_allowed_hosts: Vec::new(),
+            webhook_timeout_secs: 15,
+            webhook_disable_after_hours: 120,
             test_pause_at: None,
         }
     }
@@ -260,6 +273,9 @@ impl Config {
         }
         if self.activity_retention_days == 0 {
             problems.push("activity_retention_days must be at least 1".into());
+        }
+        if self.webhook_timeout_secs == 0 || self.webhook_timeout_secs > 60 {
+            problems.push("webhook_timeout_secs must be between 1 and 60".into());
         }
         if self.env == Environment::Production {
             if self.test_pause_at.is_some() {

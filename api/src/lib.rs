@@ -22,4 +22,5 @@ pub mod publishing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 pub mod worker;

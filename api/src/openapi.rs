@@ -40,6 +40,7 @@ use crate::error::{FieldError, Problem};
         (name = "events", description = "Events the team runs, and who registered for them"),
         (name = "live", description = "What changes, as it happens: a Server-Sent Events stream per workspace, and the catalogue of event types webhooks subscribe to"),
         (name = "jobs", description = "Background jobs, for instance administrators: the queue and its dead letters"),
+        (name = "webhooks", description = "Outgoing webhooks: endpoints subscribed to event types, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried for about a day, with a delivery log, replays and test deliveries"),
         (name = "system", description = "Health probes"),
     )
 )]

@@ -14,6 +14,7 @@
 mod database;
 pub mod fake_platform;
 pub mod media;
+pub mod receiver;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -63,7 +63,7 @@ impl ActivityEvent {
 }
 
 /// Records an event inside the caller's transaction: it exists exactly when
-/// the change it reports does.
+/// the change it reports does, and so do its webhook deliveries.
 pub fn record(
     conn: &mut DbConn,
     workspace_id: &str,
@@ -73,7 +73,7 @@ pub fn record(
 ) -> QueryResult<ActivityRow> {
     let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     let data = data.to_string();
-    NewActivityRow {
+    let row = NewActivityRow {
         id: &id,
         workspace_id,
         event_type: event.as_str(),
@@ -81,7 +81,9 @@ pub fn record(
         data: &data,
         occurred_at: crate::db::now(),
     }
-    .append(conn)
+    .append(conn)?;
+    crate::webhooks::fan_out(conn, &row)?;
+    Ok(row)
 }
 
 /// How often SQLite's log end is looked at, and how long a PostgreSQL

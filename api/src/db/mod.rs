@@ -20,6 +20,7 @@ pub mod refresh_tokens;
 pub mod registrations;
 pub mod schema;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 mod connection;

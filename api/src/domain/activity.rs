@@ -80,8 +80,10 @@ event_types! {
     ChannelResumed => "channel.resumed",
     /// A channel was disconnected and removed.
     ChannelDisconnected => "channel.disconnected",
-    /// A test delivery asked for by hand.
+    /// A test delivery asked for by hand (sent only to the endpoint tested).
     WebhookTest => "webhook.test",
+    /// A webhook endpoint was disabled after sustained failure or a `410 Gone`.
+    WebhookDisabled => "webhook.endpoint_disabled",
 }
 
 impl EventType {

@@ -109,3 +109,11 @@ id_type!(
     /// One step of a post's workflow history.
     PostTransitionId
 );
+id_type!(
+    /// An outgoing webhook endpoint.
+    WebhookId
+);
+id_type!(
+    /// One delivery of an event to a webhook endpoint.
+    WebhookDeliveryId
+);

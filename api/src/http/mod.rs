@@ -23,6 +23,7 @@ pub mod problems;
 pub mod queue;
 pub mod registrations;
 pub mod views;
+pub mod webhooks;
 pub mod workspaces;
 
 use actix_web::{HttpResponse, web};
@@ -128,7 +129,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(live::stream_events)
                 .service(jobs::list_jobs)
                 .service(jobs::get_job)
-                .service(jobs::retry_job),
+                .service(jobs::retry_job)
+                .service(webhooks::create_webhook)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::rotate_webhook_secret)
+                .service(webhooks::test_webhook)
+                .service(webhooks::list_webhook_deliveries)
+                .service(webhooks::get_webhook_delivery)
+                .service(webhooks::replay_webhook_delivery),
         );
 }
 

@@ -226,10 +226,12 @@ pub struct Resealed {
     pub channels: usize,
     /// Pending OAuth2 verifiers.
     pub authorizations: usize,
+    /// Webhook endpoints' signing secrets.
+    pub webhooks: usize,
 }
 
-/// Re-seals every channel's credentials and every pending OAuth2 verifier
-/// that is not yet under the ring's active key.
+/// Re-seals every channel's credentials, every pending OAuth2 verifier and
+/// every webhook signing secret that is not yet under the ring's active key.
 pub fn reseal_all(conn: &mut crate::db::DbConn, ring: &KeyRing) -> anyhow::Result<Resealed> {
     use crate::db::channels::ChannelAuthorizationRow;
     let active = ring.active_encryption().kid.clone();
@@ -275,5 +277,6 @@ pub fn reseal_all(conn: &mut crate::db::DbConn, ring: &KeyRing) -> anyhow::Resul
         )?;
         done.authorizations += 1;
     }
+    done.webhooks = crate::webhooks::reseal_all(conn, ring)?;
     Ok(done)
 }

@@ -63,7 +63,7 @@ fn denied(reason: impl Into<String>) -> HttpError {
 }
 
 /// Whether `host` matches a pattern: exact, `*.suffix`, or `*` for any.
-fn matches(pattern: &str, host: &str) -> bool {
+pub fn matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if pattern == "*" {

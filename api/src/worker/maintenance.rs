@@ -3,7 +3,8 @@
 //! write to every minute do not grow forever.
 //!
 //! - activity events older than `activity_retention_days` (a stream cannot
-//!   resume from before that; webhook deliveries keep their own log);
+//!   resume from before that; webhook deliveries keep their own copy);
+//! - finished webhook deliveries (and their attempts) older than that too;
 //! - succeeded jobs finished more than a week ago. Dead jobs stay until an
 //!   administrator retries them: they are the dead letters.
 
@@ -14,6 +15,7 @@ use super::{JobFailure, JobOutcome};
 use crate::db::DbConn;
 use crate::db::activity::ActivityRow;
 use crate::db::jobs::JobRow;
+use crate::db::webhooks::DeliveryRow;
 use crate::error::ApiError;
 use crate::jobs::{self, ClaimedJob, NewJob};
 use crate::state::AppState;
@@ -41,19 +43,21 @@ pub async fn handle(state: &AppState, _job: &ClaimedJob) -> JobOutcome {
     let now = crate::db::now();
     let events_before = now - TimeDelta::days(i64::from(state.config.activity_retention_days));
     let jobs_before = now - TimeDelta::days(KEEP_SUCCEEDED_DAYS);
-    let (events, finished) = state
+    let (events, deliveries, finished) = state
         .db
         .write(move |conn| {
             let events = ActivityRow::prune(conn, events_before)?;
+            let deliveries = DeliveryRow::prune(conn, events_before)?;
             let finished = JobRow::prune_succeeded(conn, jobs_before)?;
-            Ok::<_, ApiError>((events, finished))
+            Ok::<_, ApiError>((events, deliveries, finished))
         })
         .await
         .map_err(JobFailure::from)?;
     tracing::info!(
         events,
+        deliveries,
         finished,
-        "pruned the activity log and finished jobs"
+        "pruned the activity log, webhook deliveries and finished jobs"
     );
     Ok(())
 }

@@ -30,6 +30,7 @@ use crate::error::ApiError;
 use crate::jobs::{self, ClaimedJob, RandomJitter, Retry};
 use crate::publishing::{self, token_refresh};
 use crate::state::AppState;
+use crate::webhooks;
 
 /// Why a job's attempt did not finish it.
 #[derive(Debug)]
@@ -80,6 +81,9 @@ const HANDLERS: &[(&str, Handler)] = &[
     }),
     (maintenance::PRUNE, |state, job| {
         Box::pin(maintenance::handle(state, job))
+    }),
+    (webhooks::DELIVER_WEBHOOK, |state, job| {
+        Box::pin(webhooks::delivery::handle(state, job))
     }),
 ];
 

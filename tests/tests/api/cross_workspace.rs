@@ -6,6 +6,8 @@ use plaza_tests::{TestApp, expect_json};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYqr";
+
 /// A valid body for each operation that takes one.
 fn body_for(operation_id: &str) -> Option<Value> {
     match operation_id {
@@ -45,6 +47,13 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "update_event" => Some(json!({"title": "Hijacked"})),
         "create_registration" => Some(json!({"name": "Mallory", "email": "m@example.com"})),
         "update_registration" => Some(json!({"status": "cancelled"})),
+        "create_webhook" => Some(json!({
+            "url": "https://93.184.215.14/hook",
+            "event_types": ["*"],
+            "secret": SECRET
+        })),
+        "update_webhook" => Some(json!({"enabled": false})),
+        "rotate_webhook_secret" => Some(json!({"secret": SECRET})),
         _ => None,
     }
 }
@@ -112,6 +121,13 @@ async fn another_workspaces_objects_answer_404() {
             body["id"].as_str().unwrap().to_owned()
         }
     };
+    let created_with = |path: String, status: StatusCode| {
+        let request = app.post(&path, &ada.access, &json!({}));
+        async move {
+            let body = expect_json(request.send().await.unwrap(), status).await;
+            body["id"].as_str().unwrap().to_owned()
+        }
+    };
     let campaign = created(
         format!("/v1/workspaces/{ws}/campaigns"),
         json!({"name": "Launch", "starts_on": "2030-01-01", "ends_on": "2030-01-31"}),
@@ -128,6 +144,16 @@ async fn another_workspaces_objects_answer_404() {
             "capacity": 1,
             "campaign_id": campaign
         }),
+    )
+    .await;
+    let webhook = created(
+        format!("/v1/workspaces/{ws}/webhooks"),
+        body_for("create_webhook").unwrap(),
+    )
+    .await;
+    let delivery = created_with(
+        format!("/v1/workspaces/{ws}/webhooks/{webhook}/test"),
+        StatusCode::ACCEPTED,
     )
     .await;
     let media = app.upload_png(&ada.access, &ws, 1).await;
@@ -155,6 +181,7 @@ async fn another_workspaces_objects_answer_404() {
                 "campaigns:manage",
                 "posts:read",
                 "media:write",
+                "webhooks:manage",
             ],
         )
         .await;
@@ -178,7 +205,9 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{campaign_id}", &campaign)
             .replace("{event_id}", &event)
             .replace("{registration_id}", &registration)
-            .replace("{media_id}", media_id);
+            .replace("{media_id}", media_id)
+            .replace("{webhook_id}", &webhook)
+            .replace("{delivery_id}", &delivery);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"

@@ -28,4 +28,5 @@ mod posts;
 mod publishing;
 mod roles;
 mod schema;
+mod webhooks;
 mod workspaces;

@@ -1,0 +1,850 @@
+//! Outgoing webhook endpoints of a workspace, their delivery log, replays
+//! and test deliveries (the rules are in [`crate::webhooks`]).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::auth::sealing;
+use crate::db::webhooks::{AttemptRow, DeliveryFilter, DeliveryRow, EndpointChanges, EndpointRow};
+use crate::db::{self, DbConn};
+use crate::domain::activity::EventType;
+use crate::domain::ids::{UserId, WebhookDeliveryId, WebhookId, WorkspaceId, parse_stored};
+use crate::domain::roles::Permission;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::{IdempotencyKey, Json, ListQuery, Page, PageParams, Paginated, present};
+use crate::http::idempotency::{self, Created};
+use crate::http::problems::{ActionProblems, ReadProblems, WriteProblems};
+use crate::http::views::utc;
+use crate::state::AppState;
+use crate::webhooks::{
+    self, DeliveryStatus, PREVIOUS_SECRET_GRACE, address, previous_secret_binding, secret_binding,
+    signing,
+};
+
+/// A webhook endpoint. Its signing secret is write-only: never shown.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a5b8e-6c2e-7d7a-9c1e-2f4b3a5d6e7f",
+    "url": "https://hooks.example.com/plaza",
+    "description": "Post status to the team's chat",
+    "event_types": ["post.published", "post.failed"],
+    "enabled": true,
+    "disabled_at": null,
+    "disabled_reason": null,
+    "failing_since": null,
+    "consecutive_failures": 0,
+    "last_success_at": "2026-03-01T10:00:02Z",
+    "previous_secret_expires_at": null,
+    "created_by": "019a5b8e-0000-7d7a-9c1e-2f4b3a5d6e7f",
+    "created_at": "2026-02-01T10:00:00Z",
+    "updated_at": "2026-03-01T10:00:02Z"
+}))]
+pub struct WebhookEndpoint {
+    /// Endpoint id.
+    pub id: WebhookId,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Catalogue names it receives (`GET /v1/event-types`); `*` is every type.
+    pub event_types: Vec<String>,
+    /// Whether deliveries are made to it.
+    pub enabled: bool,
+    /// When it was disabled, by hand or after sustained failure.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Why it was disabled.
+    pub disabled_reason: Option<String>,
+    /// Since when every attempt failed; `null` while it is healthy.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i32,
+    /// The last successful delivery.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// While set, deliveries are also signed with the secret replaced last
+    /// (a second `v1,` signature), until this time.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// The member who registered it.
+    pub created_by: UserId,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WebhookEndpoint {
+    fn from_row(row: EndpointRow) -> ApiResult<Self> {
+        Ok(Self {
+            id: parse_stored(&row.id).map_err(ApiError::internal)?,
+            event_types: webhooks::subscriptions(&row),
+            enabled: row.disabled_at.is_none(),
+            url: row.url,
+            description: row.description,
+            disabled_at: row.disabled_at.map(utc),
+            disabled_reason: row.disabled_reason,
+            failing_since: row.failing_since.map(utc),
+            consecutive_failures: row.consecutive_failures,
+            last_success_at: row.last_success_at.map(utc),
+            previous_secret_expires_at: row
+                .previous_secret_expires_at
+                .filter(|until| *until > db::now())
+                .map(utc),
+            created_by: parse_stored(&row.created_by).map_err(ApiError::internal)?,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}
+
+/// A new endpoint.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "url": "https://hooks.example.com/plaza",
+    "description": "Post status to the team's chat",
+    "event_types": ["post.published", "post.failed"],
+    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8G"
+}))]
+pub struct CreateWebhook {
+    /// An `https://` URL on a public address (the operator may allow
+    /// internal hosts). Redirects are not followed.
+    pub url: String,
+    /// What it is for, up to 500 characters.
+    pub description: Option<String>,
+    /// Catalogue names to receive, or `["*"]` for every type.
+    pub event_types: Vec<String>,
+    /// The signing secret: `whsec_` and 24 to 64 random bytes in base64
+    /// (`echo whsec_$(openssl rand -base64 32)`). Write-only.
+    #[schema(write_only)]
+    pub secret: String,
+}
+
+/// Changes to an endpoint; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"event_types": ["*"], "enabled": true}))]
+pub struct UpdateWebhook {
+    /// New URL.
+    pub url: Option<String>,
+    /// New description; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// New subscriptions, replacing the old ones.
+    pub event_types: Option<Vec<String>>,
+    /// `false` disables the endpoint (pending deliveries are given up);
+    /// `true` enables it again and forgets its failing streak.
+    pub enabled: Option<bool>,
+}
+
+/// A new signing secret.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oDC2FVsBQI"}))]
+pub struct RotateWebhookSecret {
+    /// `whsec_` and 24 to 64 random bytes in base64. Write-only. The
+    /// replaced secret keeps signing (as a second signature) for 24 hours.
+    #[schema(write_only)]
+    pub secret: String,
+}
+
+/// One delivery of an event to an endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDelivery {
+    /// Delivery id.
+    pub id: WebhookDeliveryId,
+    /// The endpoint.
+    pub webhook_id: WebhookId,
+    /// The event's id: the `webhook-id` header, the same on every retry and
+    /// replay, so receivers can drop duplicates.
+    #[schema(example = "evt_0193c4d1a2b37c4e9f0a1b2c3d4e5f60")]
+    pub event_id: String,
+    /// The event's type.
+    #[schema(value_type = EventType)]
+    pub event_type: String,
+    /// Where it is.
+    pub status: DeliveryStatus,
+    /// Attempts made so far (at most 8).
+    pub attempts: i32,
+    /// When the next attempt is due, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The HTTP status of the last answer.
+    pub last_status_code: Option<i32>,
+    /// What went wrong last.
+    pub last_error: Option<String>,
+    /// The delivery this one replays.
+    pub replay_of: Option<WebhookDeliveryId>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it succeeded or was given up.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The body sent (the event as the live stream sends it).
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+impl WebhookDelivery {
+    fn from_row(row: DeliveryRow) -> ApiResult<Self> {
+        Ok(Self {
+            id: parse_stored(&row.id).map_err(ApiError::internal)?,
+            webhook_id: parse_stored(&row.endpoint_id).map_err(ApiError::internal)?,
+            replay_of: row
+                .replay_of
+                .as_deref()
+                .map(parse_stored)
+                .transpose()
+                .map_err(ApiError::internal)?,
+            status: DeliveryStatus::parse(&row.status).unwrap_or(DeliveryStatus::Failed),
+            payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+            event_id: row.event_id,
+            event_type: row.event_type,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at.map(utc),
+            last_status_code: row.last_status_code,
+            last_error: row.last_error,
+            created_at: utc(row.created_at),
+            finished_at: row.finished_at.map(utc),
+        })
+    }
+}
+
+/// One attempt to send a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAttempt {
+    /// 1 for the first attempt.
+    pub attempt: i32,
+    /// When the request started.
+    pub started_at: DateTime<Utc>,
+    /// The HTTP status answered; `null` when no answer came.
+    pub status_code: Option<i32>,
+    /// Milliseconds from the request's start to the answer's end.
+    pub latency_ms: i64,
+    /// The first 1,000 characters of the answer's body.
+    pub response_excerpt: Option<String>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// A delivery with every attempt to send it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDeliveryDetail {
+    /// The delivery.
+    #[serde(flatten)]
+    pub delivery: WebhookDelivery,
+    /// Its attempts, first first.
+    pub history: Vec<WebhookAttempt>,
+}
+
+/// Filters of `list_webhook_deliveries`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryQuery {
+    /// Only deliveries in this status.
+    #[param(value_type = Option<DeliveryStatus>)]
+    pub status: Option<String>,
+    /// Only deliveries of this event type.
+    #[param(value_type = Option<EventType>)]
+    pub event_type: Option<String>,
+}
+
+fn load(conn: &mut DbConn, workspace_id: &str, id: &str) -> ApiResult<EndpointRow> {
+    EndpointRow::find(conn, workspace_id, id)?.ok_or(ApiError::NotFound("webhook"))
+}
+
+fn check_description(description: Option<&str>, errors: &mut Vec<FieldError>) {
+    if description.is_some_and(|d| d.chars().count() > 500) {
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 500 characters",
+        ));
+    }
+}
+
+/// Register a webhook endpoint.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "create_webhook",
+    request_body = CreateWebhook,
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: the same key and body answer the first response again"),
+    ),
+    responses(
+        (status = 201, description = "Registered; matching events are delivered from now on", body = WebhookEndpoint,
+         headers(("Location" = String, description = "The new endpoint"))),
+        WriteProblems,
+    )
+)]
+#[post("/workspaces/{workspace_id}/webhooks")]
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<WorkspaceId>,
+    key: IdempotencyKey,
+    body: Json<CreateWebhook>,
+) -> ApiResult<HttpResponse> {
+    let access = principal
+        .access(&state, path.into_inner(), Permission::WebhooksManage)
+        .await?;
+    let body = body.0;
+    let mut errors = Vec::new();
+    let url = check_url(&state, &body.url)
+        .await
+        .map_err(|m| errors.push(FieldError::new("url", m)))
+        .ok();
+    let event_types = webhooks::check_subscriptions(&body.event_types)
+        .map_err(|m| errors.push(FieldError::new("event_types", m)))
+        .ok();
+    if let Err(m) = signing::check_secret(&body.secret) {
+        errors.push(FieldError::new("secret", m));
+    }
+    check_description(body.description.as_deref(), &mut errors);
+    let (Some(url), Some(event_types), true) = (url, event_types, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let path = format!("/v1/workspaces/{}/webhooks", access.workspace_id);
+    let fingerprint = ("POST", &path, &body);
+    idempotency::once(&state, principal.key(), key, fingerprint, || async {
+        let id = WebhookId::new().to_string();
+        let now = db::now();
+        let row = EndpointRow {
+            secret: sealing::seal(&state.keys, secret_binding(&id), body.secret.as_bytes()),
+            id,
+            workspace_id: access.workspace_id.to_string(),
+            url,
+            description: body.description.clone(),
+            event_types: serde_json::to_string(&event_types).map_err(ApiError::internal)?,
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            disabled_at: None,
+            disabled_reason: None,
+            failing_since: None,
+            consecutive_failures: 0,
+            last_success_at: None,
+            created_by: access.user_id.to_string(),
+            created_at: now,
+            updated_at: now,
+        };
+        let row = state
+            .db
+            .write(move |conn| {
+                row.insert(conn)?;
+                Ok::<_, ApiError>(row)
+            })
+            .await?;
+        let location = format!("{path}/{}", row.id);
+        Created::new(WebhookEndpoint::from_row(row)?, location)
+    })
+    .await
+}
+
+/// Checks an endpoint URL, resolving its name when it has one.
+async fn check_url(state: &AppState, raw: &str) -> Result<String, String> {
+    let allowed = &state.config.webhook_allowed_hosts;
+    let url = address::check_url(raw, allowed)?;
+    // A name that does not resolve yet may later; one that resolves to an
+    // internal address is refused now (and again before every attempt).
+    if let Err(address::Unreachable::Refused(reason)) = address::resolve(&url, allowed).await {
+        return Err(reason);
+    }
+    Ok(url.to_string())
+}
+
+/// The workspace's webhook endpoints, oldest first.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "list_webhooks",
+    params(("workspace_id" = WorkspaceId, Path, description = "Workspace id"), PageParams),
+    responses(
+        (status = 200, description = "A page of endpoints", body = Paginated<WebhookEndpoint>),
+        ReadProblems,
+    )
+)]
+#[get("/workspaces/{workspace_id}/webhooks")]
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<WorkspaceId>,
+    query: web::Query<PageParams>,
+) -> ApiResult<web::Json<Paginated<WebhookEndpoint>>> {
+    let access = principal
+        .access(&state, path.into_inner(), Permission::WebhooksManage)
+        .await?;
+    let page = Page::from_params(query.into_inner())?;
+    let (ws, after, fetch) = (
+        access.workspace_id.to_string(),
+        page.after.clone(),
+        page.fetch(),
+    );
+    let rows = state
+        .db
+        .read(move |conn| {
+            EndpointRow::list(conn, &ws, after.as_deref(), fetch).map_err(ApiError::from)
+        })
+        .await?;
+    page.finish(rows, |row| row.id.clone(), WebhookEndpoint::from_row)
+        .map(web::Json)
+}
+
+/// One webhook endpoint.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "get_webhook",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+    ),
+    responses(
+        (status = 200, description = "The endpoint", body = WebhookEndpoint),
+        ReadProblems,
+    )
+)]
+#[get("/workspaces/{workspace_id}/webhooks/{webhook_id}")]
+pub async fn get_webhook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId)>,
+) -> ApiResult<web::Json<WebhookEndpoint>> {
+    let (workspace_id, webhook_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let row = state.db.read(move |conn| load(conn, &ws, &id)).await?;
+    WebhookEndpoint::from_row(row).map(web::Json)
+}
+
+/// Change an endpoint: its URL, description, subscriptions, or whether it
+/// is enabled.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "update_webhook",
+    request_body = UpdateWebhook,
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+    ),
+    responses(
+        (status = 200, description = "The endpoint as it now is", body = WebhookEndpoint),
+        WriteProblems,
+    )
+)]
+#[patch("/workspaces/{workspace_id}/webhooks/{webhook_id}")]
+pub async fn update_webhook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId)>,
+    body: Json<UpdateWebhook>,
+) -> ApiResult<web::Json<WebhookEndpoint>> {
+    let (workspace_id, webhook_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let body = body.0;
+    let mut errors = Vec::new();
+    let now = db::now();
+    let mut changes = EndpointChanges {
+        updated_at: Some(now),
+        ..EndpointChanges::default()
+    };
+    if let Some(url) = &body.url {
+        match check_url(&state, url).await {
+            Ok(url) => changes.url = Some(url),
+            Err(m) => errors.push(FieldError::new("url", m)),
+        }
+    }
+    if let Some(names) = &body.event_types {
+        match webhooks::check_subscriptions(names) {
+            Ok(names) => {
+                changes.event_types =
+                    Some(serde_json::to_string(&names).map_err(ApiError::internal)?);
+            }
+            Err(m) => errors.push(FieldError::new("event_types", m)),
+        }
+    }
+    if let Some(description) = &body.description {
+        check_description(description.as_deref(), &mut errors);
+        changes.description = Some(description.clone());
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let enabled = body.enabled;
+    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = load(conn, &ws, &id)?;
+            match (enabled, current.disabled_at.is_some()) {
+                (Some(true), true) => {
+                    changes.disabled_at = Some(None);
+                    changes.disabled_reason = Some(None);
+                    changes.failing_since = Some(None);
+                    changes.consecutive_failures = Some(0);
+                }
+                (Some(false), false) => {
+                    changes.disabled_at = Some(Some(now));
+                    changes.disabled_reason = Some(Some("disabled by a member".to_owned()));
+                    DeliveryRow::fail_pending(
+                        conn,
+                        &id,
+                        "not sent: the endpoint was disabled by a member",
+                        now,
+                    )?;
+                }
+                _ => {}
+            }
+            Ok::<_, ApiError>(EndpointRow::update(conn, &id, &changes)?)
+        })
+        .await?;
+    WebhookEndpoint::from_row(row).map(web::Json)
+}
+
+/// Remove an endpoint with its delivery log; nothing more is sent to it.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "delete_webhook",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+    ),
+    responses((status = 204, description = "Removed"), ActionProblems)
+)]
+#[delete("/workspaces/{workspace_id}/webhooks/{webhook_id}")]
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId)>,
+) -> ApiResult<HttpResponse> {
+    let (workspace_id, webhook_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let deleted = state
+        .db
+        .write(move |conn| EndpointRow::delete(conn, &ws, &id).map_err(ApiError::from))
+        .await?;
+    if !deleted {
+        return Err(ApiError::NotFound("webhook"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Replace an endpoint's signing secret. For 24 hours deliveries carry a
+/// signature under each secret, so the receiver can switch without losing
+/// any.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "rotate_webhook_secret",
+    request_body = RotateWebhookSecret,
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+    ),
+    responses(
+        (status = 200, description = "The endpoint, signing with the new secret", body = WebhookEndpoint),
+        WriteProblems,
+    )
+)]
+#[post("/workspaces/{workspace_id}/webhooks/{webhook_id}/secret")]
+pub async fn rotate_webhook_secret(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId)>,
+    body: Json<RotateWebhookSecret>,
+) -> ApiResult<web::Json<WebhookEndpoint>> {
+    let (workspace_id, webhook_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    signing::check_secret(&body.0.secret).map_err(|m| ApiError::invalid_field("secret", m))?;
+    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let keys = state.keys.clone();
+    let secret = body.0.secret;
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = load(conn, &ws, &id)?;
+            let old = sealing::open(&keys, secret_binding(&id), &current.secret)
+                .map_err(ApiError::internal)?;
+            let now = db::now();
+            let changes = EndpointChanges {
+                secret: Some(sealing::seal(&keys, secret_binding(&id), secret.as_bytes())),
+                previous_secret: Some(Some(sealing::seal(
+                    &keys,
+                    previous_secret_binding(&id),
+                    &old,
+                ))),
+                previous_secret_expires_at: Some(Some(now + PREVIOUS_SECRET_GRACE)),
+                updated_at: Some(now),
+                ..EndpointChanges::default()
+            };
+            Ok::<_, ApiError>(EndpointRow::update(conn, &id, &changes)?)
+        })
+        .await?;
+    WebhookEndpoint::from_row(row).map(web::Json)
+}
+
+/// Send a `webhook.test` event to this endpoint alone, to check the
+/// receiver and its signature verification. Answers the delivery at once;
+/// follow it with `get_webhook_delivery`.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "test_webhook",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+    ),
+    responses(
+        (status = 202, description = "The test delivery, queued", body = WebhookDelivery),
+        ActionProblems,
+    )
+)]
+#[post("/workspaces/{workspace_id}/webhooks/{webhook_id}/test")]
+pub async fn test_webhook(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId)>,
+) -> ApiResult<HttpResponse> {
+    let (workspace_id, webhook_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let requested_by = access.user_id.to_string();
+    let delivery = state
+        .db
+        .write(move |conn| {
+            let endpoint = load(conn, &ws, &id)?;
+            refuse_disabled(&endpoint)?;
+            let now = db::now();
+            let event = crate::activity::ActivityEvent {
+                id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+                seq: 0,
+                event_type: EventType::WebhookTest.as_str().to_owned(),
+                timestamp: utc(now),
+                workspace_id: ws.clone(),
+                data: serde_json::json!({
+                    "webhook_id": endpoint.id,
+                    "requested_by": requested_by,
+                    "message": "A test delivery from Plaza: verify its signature and answer 2xx.",
+                }),
+            };
+            let body = serde_json::to_string(&event).map_err(ApiError::internal)?;
+            let delivery = webhooks::enqueue_delivery(
+                conn,
+                &endpoint,
+                &event.id,
+                &event.event_type,
+                body,
+                None,
+                now,
+            )?;
+            Ok::<_, ApiError>(delivery)
+        })
+        .await?;
+    accepted(delivery)
+}
+
+fn refuse_disabled(endpoint: &EndpointRow) -> ApiResult<()> {
+    if endpoint.disabled_at.is_some() {
+        return Err(ApiError::conflict(
+            "webhook_disabled",
+            "the endpoint is disabled: enable it (PATCH enabled: true) first",
+        ));
+    }
+    Ok(())
+}
+
+fn accepted(delivery: DeliveryRow) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::build(StatusCode::ACCEPTED).json(WebhookDelivery::from_row(delivery)?))
+}
+
+/// An endpoint's deliveries, newest first.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "list_webhook_deliveries",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+        DeliveryQuery,
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of deliveries, newest first", body = Paginated<WebhookDelivery>),
+        ReadProblems,
+    )
+)]
+#[get("/workspaces/{workspace_id}/webhooks/{webhook_id}/deliveries")]
+pub async fn list_webhook_deliveries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId)>,
+    query: ListQuery<DeliveryQuery>,
+) -> ApiResult<web::Json<Paginated<WebhookDelivery>>> {
+    let (workspace_id, webhook_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let mut errors = Vec::new();
+    if let Some(status) = &query.filters.status
+        && DeliveryStatus::parse(status).is_none()
+    {
+        errors.push(FieldError::new(
+            "status",
+            "must be pending, succeeded or failed",
+        ));
+    }
+    if let Some(name) = &query.filters.event_type
+        && EventType::parse(name).is_none()
+    {
+        errors.push(FieldError::new("event_type", "is not in the catalogue"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let filter = DeliveryFilter {
+        status: query.filters.status,
+        event_type: query.filters.event_type,
+    };
+    let page = query.page;
+    let (ws, id, before, fetch) = (
+        access.workspace_id.to_string(),
+        webhook_id.to_string(),
+        page.after.clone(),
+        page.fetch(),
+    );
+    let rows = state
+        .db
+        .read(move |conn| {
+            load(conn, &ws, &id)?;
+            Ok::<_, ApiError>(DeliveryRow::list(
+                conn,
+                &id,
+                &filter,
+                before.as_deref(),
+                fetch,
+            )?)
+        })
+        .await?;
+    page.finish(rows, |row| row.id.clone(), WebhookDelivery::from_row)
+        .map(web::Json)
+}
+
+/// One delivery, with every attempt to send it: status, latency and the
+/// start of each answer.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "get_webhook_delivery",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+        ("delivery_id" = WebhookDeliveryId, Path, description = "Delivery id"),
+    ),
+    responses(
+        (status = 200, description = "The delivery and its attempts", body = WebhookDeliveryDetail),
+        ReadProblems,
+    )
+)]
+#[get("/workspaces/{workspace_id}/webhooks/{webhook_id}/deliveries/{delivery_id}")]
+pub async fn get_webhook_delivery(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId, WebhookDeliveryId)>,
+) -> ApiResult<web::Json<WebhookDeliveryDetail>> {
+    let (workspace_id, webhook_id, delivery_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let (ws, id, delivery_id) = (
+        access.workspace_id.to_string(),
+        webhook_id.to_string(),
+        delivery_id.to_string(),
+    );
+    let (delivery, attempts) = state
+        .db
+        .read(move |conn| {
+            load(conn, &ws, &id)?;
+            let delivery = DeliveryRow::find(conn, &id, &delivery_id)?
+                .ok_or(ApiError::NotFound("webhook delivery"))?;
+            let attempts = AttemptRow::of_delivery(conn, &delivery.id)?;
+            Ok::<_, ApiError>((delivery, attempts))
+        })
+        .await?;
+    Ok(web::Json(WebhookDeliveryDetail {
+        delivery: WebhookDelivery::from_row(delivery)?,
+        history: attempts
+            .into_iter()
+            .map(|a| WebhookAttempt {
+                attempt: a.attempt,
+                started_at: utc(a.started_at),
+                status_code: a.status_code,
+                latency_ms: a.latency_ms,
+                response_excerpt: a.response_excerpt,
+                error: a.error,
+            })
+            .collect(),
+    }))
+}
+
+/// Send a delivery's event again, as a new delivery with the same
+/// `webhook-id` (receivers that already processed it can drop it).
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "replay_webhook_delivery",
+    params(
+        ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
+        ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+        ("delivery_id" = WebhookDeliveryId, Path, description = "The delivery to replay"),
+    ),
+    responses(
+        (status = 202, description = "The new delivery, queued", body = WebhookDelivery),
+        ActionProblems,
+    )
+)]
+#[post("/workspaces/{workspace_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay")]
+pub async fn replay_webhook_delivery(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(WorkspaceId, WebhookId, WebhookDeliveryId)>,
+) -> ApiResult<HttpResponse> {
+    let (workspace_id, webhook_id, delivery_id) = path.into_inner();
+    let access = principal
+        .access(&state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    let (ws, id, delivery_id) = (
+        access.workspace_id.to_string(),
+        webhook_id.to_string(),
+        delivery_id.to_string(),
+    );
+    let delivery = state
+        .db
+        .write(move |conn| {
+            let endpoint = load(conn, &ws, &id)?;
+            let original = DeliveryRow::find(conn, &id, &delivery_id)?
+                .ok_or(ApiError::NotFound("webhook delivery"))?;
+            refuse_disabled(&endpoint)?;
+            if original.status == DeliveryStatus::Pending.as_str() {
+                return Err(ApiError::conflict(
+                    "delivery_pending",
+                    "the delivery is still being attempted; replay it once it has finished",
+                ));
+            }
+            Ok(webhooks::enqueue_delivery(
+                conn,
+                &endpoint,
+                &original.event_id,
+                &original.event_type,
+                original.payload.clone(),
+                Some(original.id.clone()),
+                db::now(),
+            )?)
+        })
+        .await?;
+    accepted(delivery)
+}
