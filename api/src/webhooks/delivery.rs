@@ -50,9 +50,11 @@ impl Attempt {
         }
     }
 
+    /// A 2xx answer, read to its end.
     fn succeeded(&self) -> bool {
         self.status_code
             .is_some_and(|code| (200..300).contains(&code))
+            && self.error.is_none()
     }
 
     fn gone(&self) -> bool {
@@ -286,7 +288,7 @@ async fn record(
         response_excerpt: attempt.excerpt.clone(),
         error: attempt.error.clone(),
     };
-    let ok = attempt.succeeded() && attempt.error.is_none();
+    let ok = attempt.succeeded();
     let gone = attempt.gone();
     let finished = ok || gone || last;
     let status = match (ok, finished) {
