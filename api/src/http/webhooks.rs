@@ -251,6 +251,30 @@ pub struct DeliveryQuery {
     pub event_type: Option<String>,
 }
 
+/// The ids a webhook handler works with, once the caller may manage the
+/// workspace's webhooks.
+struct Scope {
+    workspace_id: String,
+    webhook_id: String,
+    user_id: String,
+}
+
+async fn scope(
+    state: &AppState,
+    principal: &Principal,
+    workspace_id: WorkspaceId,
+    webhook_id: WebhookId,
+) -> ApiResult<Scope> {
+    let access = principal
+        .access(state, workspace_id, Permission::WebhooksManage)
+        .await?;
+    Ok(Scope {
+        workspace_id: access.workspace_id.to_string(),
+        webhook_id: webhook_id.to_string(),
+        user_id: access.user_id.to_string(),
+    })
+}
+
 fn load(conn: &mut DbConn, workspace_id: &str, id: &str) -> ApiResult<EndpointRow> {
     EndpointRow::find(conn, workspace_id, id)?.ok_or(ApiError::NotFound("webhook"))
 }
@@ -410,10 +434,11 @@ pub async fn get_webhook(
     path: web::Path<(WorkspaceId, WebhookId)>,
 ) -> ApiResult<web::Json<WebhookEndpoint>> {
     let (workspace_id, webhook_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
-    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
     let row = state.db.read(move |conn| load(conn, &ws, &id)).await?;
     WebhookEndpoint::from_row(row).map(web::Json)
 }
@@ -441,9 +466,11 @@ pub async fn update_webhook(
     body: Json<UpdateWebhook>,
 ) -> ApiResult<web::Json<WebhookEndpoint>> {
     let (workspace_id, webhook_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
     let body = body.0;
     let mut errors = Vec::new();
     let now = db::now();
@@ -474,7 +501,6 @@ pub async fn update_webhook(
         return Err(ApiError::Validation(errors));
     }
     let enabled = body.enabled;
-    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
     let row = state
         .db
         .write(move |conn| {
@@ -521,10 +547,11 @@ pub async fn delete_webhook(
     path: web::Path<(WorkspaceId, WebhookId)>,
 ) -> ApiResult<HttpResponse> {
     let (workspace_id, webhook_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
-    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
     let deleted = state
         .db
         .write(move |conn| EndpointRow::delete(conn, &ws, &id).map_err(ApiError::from))
@@ -559,11 +586,12 @@ pub async fn rotate_webhook_secret(
     body: Json<RotateWebhookSecret>,
 ) -> ApiResult<web::Json<WebhookEndpoint>> {
     let (workspace_id, webhook_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
     signing::check_secret(&body.0.secret).map_err(|m| ApiError::invalid_field("secret", m))?;
-    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
     let keys = state.keys.clone();
     let secret = body.0.secret;
     let row = state
@@ -612,11 +640,11 @@ pub async fn test_webhook(
     path: web::Path<(WorkspaceId, WebhookId)>,
 ) -> ApiResult<HttpResponse> {
     let (workspace_id, webhook_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
-    let (ws, id) = (access.workspace_id.to_string(), webhook_id.to_string());
-    let requested_by = access.user_id.to_string();
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        user_id: requested_by,
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
     let delivery = state
         .db
         .write(move |conn| {
@@ -688,9 +716,11 @@ pub async fn list_webhook_deliveries(
     query: ListQuery<DeliveryQuery>,
 ) -> ApiResult<web::Json<Paginated<WebhookDelivery>>> {
     let (workspace_id, webhook_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
     let mut errors = Vec::new();
     if let Some(status) = &query.filters.status
         && DeliveryStatus::parse(status).is_none()
@@ -713,12 +743,7 @@ pub async fn list_webhook_deliveries(
         event_type: query.filters.event_type,
     };
     let page = query.page;
-    let (ws, id, before, fetch) = (
-        access.workspace_id.to_string(),
-        webhook_id.to_string(),
-        page.after.clone(),
-        page.fetch(),
-    );
+    let (before, fetch) = (page.after.clone(), page.fetch());
     let rows = state
         .db
         .read(move |conn| {
@@ -758,14 +783,12 @@ pub async fn get_webhook_delivery(
     path: web::Path<(WorkspaceId, WebhookId, WebhookDeliveryId)>,
 ) -> ApiResult<web::Json<WebhookDeliveryDetail>> {
     let (workspace_id, webhook_id, delivery_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
-    let (ws, id, delivery_id) = (
-        access.workspace_id.to_string(),
-        webhook_id.to_string(),
-        delivery_id.to_string(),
-    );
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
+    let delivery_id = delivery_id.to_string();
     let (delivery, attempts) = state
         .db
         .read(move |conn| {
@@ -814,14 +837,12 @@ pub async fn replay_webhook_delivery(
     path: web::Path<(WorkspaceId, WebhookId, WebhookDeliveryId)>,
 ) -> ApiResult<HttpResponse> {
     let (workspace_id, webhook_id, delivery_id) = path.into_inner();
-    let access = principal
-        .access(&state, workspace_id, Permission::WebhooksManage)
-        .await?;
-    let (ws, id, delivery_id) = (
-        access.workspace_id.to_string(),
-        webhook_id.to_string(),
-        delivery_id.to_string(),
-    );
+    let Scope {
+        workspace_id: ws,
+        webhook_id: id,
+        ..
+    } = scope(&state, &principal, workspace_id, webhook_id).await?;
+    let delivery_id = delivery_id.to_string();
     let delivery = state
         .db
         .write(move |conn| {
