@@ -1,6 +1,14 @@
 //! A local fake of the JSON platform the template plugin speaks
 //! (`plugins/template/src/api.rs`), with an OAuth2 authorization server
 //! that checks PKCE (RFC 7636, S256) as real ones do.
+//!
+//! `POST /api/posts` honours `Idempotency-Key` as platforms that support it
+//! do: the first request with a key creates the post, a later one with the
+//! same key answers that post again and creates nothing. Every request is
+//! counted per key ([`FakeState::received`]), so a test can tell "published
+//! once" from "sent twice and de-duplicated". `GET
+//! /api/posts?idempotency_key=K` finds the post a key created (404 when
+//! none did).
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -16,6 +24,8 @@ use sha2::{Digest, Sha256};
 /// What the fake platform knows.
 #[derive(Debug, Default)]
 pub struct FakeState {
+    /// The account behind every valid token ([`account`] unless changed).
+    pub account: Value,
     /// Access tokens it accepts.
     pub access_tokens: Vec<String>,
     /// Refresh tokens it accepts.
@@ -36,6 +46,25 @@ pub struct FakeState {
     /// creates the post, anything else refuses it with that status (a
     /// platform having a bad minute). Empty: every call creates.
     pub post_answers: Vec<u16>,
+    /// `POST /api/posts` requests received per `Idempotency-Key` (with a
+    /// valid token), whether they created a post, replayed one or were
+    /// refused.
+    pub received: HashMap<String, u32>,
+    /// The post each idempotency key created: its answer (`id`, `url`)
+    /// and `text`.
+    pub by_key: HashMap<String, Value>,
+    /// Keys asked for through `GET /api/posts?idempotency_key=`, in order.
+    pub lookups: Vec<String>,
+    /// How the next lookups answer, first first: 200 looks the key up,
+    /// anything else fails with that status. Empty: every lookup looks.
+    pub lookup_answers: Vec<u16>,
+}
+
+impl FakeState {
+    /// How many `POST /api/posts` carried `key`.
+    pub fn received(&self, key: &str) -> u32 {
+        self.received.get(key).copied().unwrap_or(0)
+    }
 }
 
 /// A running fake platform.
@@ -56,6 +85,7 @@ impl FakePlatform {
     /// Starts the fake on a free loopback port, accepting `token`.
     pub fn start(token: &str) -> Self {
         let state = Arc::new(Mutex::new(FakeState {
+            account: account(),
             access_tokens: vec![token.to_owned()],
             expires_in: 3600,
             ..FakeState::default()
@@ -71,16 +101,29 @@ impl FakePlatform {
                 .app_data(shared.clone())
                 .route("/api/me", web::get().to(me))
                 .route("/api/posts", web::post().to(create_post))
+                .route("/api/posts", web::get().to(find_post))
                 .route("/api/media", web::post().to(upload_media))
                 .route("/oauth/authorize", web::get().to(authorize))
                 .route("/oauth/token", web::post().to(token_endpoint))
         })
-        .workers(1)
+        // Enough for several Plaza processes publishing at once.
+        .workers(4)
         .listen(listener)
         .expect("listen")
         .run();
         actix_web::rt::spawn(server);
         Self { url, state }
+    }
+
+    /// The same platform with another account behind its tokens, so that
+    /// one workspace can connect several fakes (an account connects once).
+    #[must_use]
+    pub fn with_account(self, id: &str, handle: &str) -> Self {
+        let mut state = self.state.lock().expect("state");
+        state.account["id"] = json!(id);
+        state.account["handle"] = json!(handle);
+        drop(state);
+        self
     }
 
     /// Stops accepting every token (the account revoked access).
@@ -107,9 +150,9 @@ fn unauthorized() -> HttpResponse {
 }
 
 async fn me(req: HttpRequest, state: Shared) -> HttpResponse {
-    let ok = bearer(&req).is_some_and(|t| state.lock().expect("state").access_tokens.contains(&t));
-    if ok {
-        HttpResponse::Ok().json(account())
+    let state = state.lock().expect("state");
+    if bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
+        HttpResponse::Ok().json(&state.account)
     } else {
         unauthorized()
     }
@@ -120,6 +163,14 @@ async fn create_post(req: HttpRequest, state: Shared, body: web::Json<Value>) ->
     if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
         return unauthorized();
     }
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(key) = &key {
+        *state.received.entry(key.clone()).or_default() += 1;
+    }
     if !state.post_answers.is_empty() {
         let status = state.post_answers.remove(0);
         if status != 200 {
@@ -127,10 +178,52 @@ async fn create_post(req: HttpRequest, state: Shared, body: web::Json<Value>) ->
             return HttpResponse::build(status).json(json!({"error": "try again later"}));
         }
     }
+    if let Some(created) = key.as_ref().and_then(|k| state.by_key.get(k)) {
+        return HttpResponse::Ok().json(answer(created));
+    }
     state.next_id += 1;
     let id = state.next_id.to_string();
-    state.posts.push(body.into_inner());
-    HttpResponse::Ok().json(json!({"id": id, "url": format!("https://fake.example/p/{id}")}))
+    let body = body.into_inner();
+    let created = json!({
+        "id": id,
+        "url": format!("https://fake.example/p/{id}"),
+        "text": body["text"],
+    });
+    if let Some(key) = key {
+        state.by_key.insert(key, created.clone());
+    }
+    state.posts.push(body);
+    HttpResponse::Ok().json(answer(&created))
+}
+
+/// What creating a post answers (and a replay or a lookup again).
+fn answer(created: &Value) -> Value {
+    json!({"id": created["id"], "url": created["url"]})
+}
+
+#[derive(Debug, Deserialize)]
+struct FindQuery {
+    idempotency_key: String,
+}
+
+async fn find_post(req: HttpRequest, state: Shared, query: web::Query<FindQuery>) -> HttpResponse {
+    let mut state = state.lock().expect("state");
+    if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
+        return unauthorized();
+    }
+    let key = query.into_inner().idempotency_key;
+    state.lookups.push(key.clone());
+    if !state.lookup_answers.is_empty() {
+        let status = state.lookup_answers.remove(0);
+        if status != 200 {
+            let status = actix_web::http::StatusCode::from_u16(status).expect("status");
+            return HttpResponse::build(status).json(json!({"error": "try again later"}));
+        }
+    }
+    match state.by_key.get(&key) {
+        Some(created) => HttpResponse::Ok().json(answer(created)),
+        None => HttpResponse::NotFound().json(json!({"error": "not_found"})),
+    }
 }
 
 async fn upload_media(req: HttpRequest, state: Shared, body: web::Bytes) -> HttpResponse {

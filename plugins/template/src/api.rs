@@ -3,7 +3,8 @@
 //! | endpoint | answer |
 //! | --- | --- |
 //! | `GET /api/me` | `{"id", "handle", "name"?, "followers_count"?}` |
-//! | `POST /api/posts` `{"text", "reply_to"?}` + `Idempotency-Key` | `{"id", "url"?}` |
+//! | `POST /api/posts` `{"text", "reply_to"?}` + `Idempotency-Key` | `{"id", "url"?}`; the same key again answers the same post |
+//! | `GET /api/posts?idempotency_key=` | `{"id", "url"?}` of the post that key created, `404` when none |
 //! | `DELETE /api/posts/{id}` | `204` |
 //! | `GET /api/mentions?cursor=&limit=` | `{"items": [mention], "next_cursor"?}` |
 //! | `POST /api/media` (the file's bytes, its `Content-Type`) | `{"id"}` |
@@ -186,6 +187,25 @@ impl Api {
             remote_id: created.id,
             url: created.url,
         })
+    }
+
+    /// `GET /api/posts?idempotency_key=`: the post a create with this key
+    /// made, `None` when the platform has none (`404`). Any other failure is
+    /// an error: "cannot tell" must never pass for "not there".
+    pub fn find_post(&self, idempotency_key: &str) -> Result<Option<Published>, PluginError> {
+        let request =
+            Request::get(self.config.url("/api/posts")).query("idempotency_key", idempotency_key);
+        match self.send(request) {
+            Ok(response) => {
+                let found: CreatedPost = response.json()?;
+                Ok(Some(Published {
+                    remote_id: found.id,
+                    url: found.url,
+                }))
+            }
+            Err(PluginError::NotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     /// `POST /api/media`: uploads one attachment and answers its id.

@@ -142,6 +142,21 @@ impl Plugin for Template {
         Ok(published)
     }
 
+    /// Looks the key up: after a crash between the platform call and its
+    /// recorded outcome, Plaza asks this before sending again. Without a key
+    /// nothing can be found, and "not found" would mean "send again".
+    fn find_published(
+        channel: &Channel,
+        idempotency_key: &str,
+    ) -> Result<Option<Published>, PluginError> {
+        if idempotency_key.is_empty() {
+            return Err(PluginError::Invalid(
+                "a post sent without an idempotency key cannot be looked up".into(),
+            ));
+        }
+        Api::connect(channel)?.find_post(idempotency_key)
+    }
+
     fn delete_post(channel: &Channel, remote_id: &str) -> Result<(), PluginError> {
         Api::connect(channel)?.delete_post(remote_id)
     }

@@ -135,6 +135,77 @@ fn publish_of_a_thread_part_and_reply_name_the_answered_post() {
 }
 
 #[test]
+fn find_published_looks_the_idempotency_key_up() {
+    let host = connected();
+    host.on(
+        "GET",
+        &format!("{BASE}/api/posts?idempotency_key=plaza-p%201%2Fch"),
+        Response::json_body(200, &json!({ "id": "p7", "url": format!("{BASE}/p/p7") })),
+    );
+
+    let found = Template::find_published(&channel(), "plaza-p 1/ch").unwrap();
+
+    let found = found.expect("the platform has the post");
+    assert_eq!(found.remote_id, "p7");
+    assert_eq!(
+        found.url.as_deref(),
+        Some("https://social.example.com/p/p7")
+    );
+    let request = host.last_request().unwrap();
+    assert_eq!(request.method(), "GET");
+    assert_eq!(request.header_value("authorization"), Some("Bearer t0ken"));
+    assert_eq!(host.requests().len(), 1, "a lookup never posts");
+}
+
+#[test]
+fn find_published_answers_none_when_the_platform_has_no_such_post() {
+    let host = connected();
+    host.on(
+        "GET",
+        &format!("{BASE}/api/posts?idempotency_key=k1"),
+        Response::json_body(404, &json!({ "error": "not_found" })),
+    );
+
+    assert_eq!(Template::find_published(&channel(), "k1"), Ok(None));
+}
+
+#[test]
+fn find_published_fails_when_the_platform_cannot_tell() {
+    let host = connected();
+    host.push(Response::text_body(503, "maintenance"))
+        .push(Response::json_body(
+            401,
+            &json!({ "error": "token expired" }),
+        ))
+        .push(Response::text_body(200, "<html>not json</html>"));
+
+    // Each of these must stop a resend: none may read as "not there".
+    assert_eq!(
+        Template::find_published(&channel(), "k1"),
+        Err(PluginError::Transient("HTTP 503: maintenance".into()))
+    );
+    assert_eq!(
+        Template::find_published(&channel(), "k1"),
+        Err(PluginError::Unauthorized("token expired".into()))
+    );
+    assert!(matches!(
+        Template::find_published(&channel(), "k1"),
+        Err(PluginError::Transient(_))
+    ));
+}
+
+#[test]
+fn find_published_without_a_key_cannot_tell_and_sends_nothing() {
+    let host = connected();
+
+    assert!(matches!(
+        Template::find_published(&channel(), ""),
+        Err(PluginError::Invalid(_))
+    ));
+    assert!(host.requests().is_empty());
+}
+
+#[test]
 fn delete_post_encodes_the_id_and_maps_404() {
     let host = connected();
     host.on(

@@ -204,8 +204,93 @@ async fn a_thread_interrupted_by_a_failing_platform_resumes_where_it_stopped() {
     assert_eq!(view["status"], "published");
 }
 
+/// Leaves `post` as a worker that died mid-call leaves it: `publishing`,
+/// with its target's intent (`sending`) recorded and no outcome. Answers the
+/// target's idempotency key.
+async fn interrupt(app: &TestApp, ws: &str, post: &str, channel: &str) -> String {
+    let key = format!("plaza-{post}-{channel}");
+    let (post, ch, ws_id, stored) = (
+        post.to_owned(),
+        channel.to_owned(),
+        ws.to_owned(),
+        key.clone(),
+    );
+    app.state
+        .db
+        .write(move |conn| {
+            diesel::sql_query(format!("UPDATE posts SET status = 'publishing' WHERE id = '{post}'"))
+                .execute(conn)?;
+            let now = plaza_api::db::now();
+            diesel::sql_query(format!(
+                "INSERT INTO publish_targets (id, workspace_id, post_id, channel_id, status, \
+                 idempotency_key, follow_up_ids, attempts, created_at, updated_at) VALUES \
+                 ('{}', '{ws_id}', '{post}', '{ch}', 'sending', '{stored}', '[]', 1, '{now}', '{now}')",
+                uuid::Uuid::now_v7()
+            ))
+            .execute(conn)?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+    key
+}
+
 #[actix_web::test]
-async fn unscheduled_posts_are_not_sent_and_interrupted_calls_go_to_review() {
+async fn an_interrupted_call_is_looked_up_by_its_key_and_never_sent_twice() {
+    let app = TestApp::spawn_with_plugins().await;
+    let platform = FakePlatform::start("t0ken");
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let channel = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let body = json!({"body": "Hello", "variants": [{"channel_id": channel}]});
+
+    // One call reached the platform before its worker died; the other did not.
+    let went_out = scheduled_post(&app, &owner, &ws, &channel, body.clone()).await;
+    let went_out_key = interrupt(&app, &ws, &went_out, &channel).await;
+    platform.state.lock().unwrap().by_key.insert(
+        went_out_key.clone(),
+        json!({"id": "77", "url": "https://fake.example/p/77", "text": "Hello"}),
+    );
+    let never_left = scheduled_post(&app, &owner, &ws, &channel, body).await;
+    let never_left_key = interrupt(&app, &ws, &never_left, &channel).await;
+    let later = (Utc::now() + Duration::minutes(10)).naive_utc();
+    assert_eq!(run_due(&app.state, "w2", later).await.unwrap(), 2);
+
+    {
+        let state = platform.state.lock().unwrap();
+        let mut looked_up = state.lookups.clone();
+        looked_up.sort();
+        let mut expected = vec![went_out_key.clone(), never_left_key.clone()];
+        expected.sort();
+        assert_eq!(looked_up, expected, "both keys are looked up first");
+        assert_eq!(state.received(&went_out_key), 0, "found: not sent again");
+        assert_eq!(state.received(&never_left_key), 1, "not found: sent once");
+        assert_eq!(state.posts.len(), 1);
+    }
+    let found = &targets(&app, &went_out).await[0];
+    assert_eq!(found.status, "published");
+    assert_eq!(
+        found.remote_url.as_deref(),
+        Some("https://fake.example/p/77")
+    );
+    let sent = &targets(&app, &never_left).await[0];
+    assert_eq!(sent.status, "published");
+    for post in [&went_out, &never_left] {
+        let view = app
+            .call(
+                app.get(&format!("/v1/workspaces/{ws}/posts/{post}"), &owner.access),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(view["status"], "published");
+    }
+}
+
+#[actix_web::test]
+async fn unscheduled_posts_are_not_sent_and_unanswered_lookups_go_to_review() {
     let app = TestApp::spawn_with_plugins().await;
     let platform = FakePlatform::start("t0ken");
     let owner = app.signup("owner@example.com").await;
@@ -229,28 +314,14 @@ async fn unscheduled_posts_are_not_sent_and_interrupted_calls_go_to_review() {
     let later = (Utc::now() + Duration::minutes(10)).naive_utc();
     assert_eq!(run_due(&app.state, "w1", later).await.unwrap(), 0);
 
-    // A worker died after recording the intent and before the outcome: the
-    // template platform cannot look posts up by key, so nothing is resent.
+    // A worker died after recording the intent and before the outcome, and
+    // the platform fails the lookup: nobody can say whether the post went
+    // out, so nothing is resent.
     let second = scheduled_post(&app, &owner, &ws, &channel, body).await;
-    let (post, ch, ws_id) = (second.clone(), channel.clone(), ws.clone());
-    app.state
-        .db
-        .write(move |conn| {
-            diesel::sql_query(format!("UPDATE posts SET status = 'publishing' WHERE id = '{post}'"))
-                .execute(conn)?;
-            let now = plaza_api::db::now();
-            diesel::sql_query(format!(
-                "INSERT INTO publish_targets (id, workspace_id, post_id, channel_id, status, \
-                 idempotency_key, follow_up_ids, attempts, created_at, updated_at) VALUES \
-                 ('{}', '{ws_id}', '{post}', '{ch}', 'sending', 'plaza-{post}-{ch}', '[]', 1, '{now}', '{now}')",
-                uuid::Uuid::now_v7()
-            ))
-            .execute(conn)?;
-            Ok::<_, DbError>(())
-        })
-        .await
-        .unwrap();
+    interrupt(&app, &ws, &second, &channel).await;
+    platform.state.lock().unwrap().lookup_answers = vec![503];
     assert_eq!(run_due(&app.state, "w2", later).await.unwrap(), 1);
+    assert_eq!(platform.state.lock().unwrap().lookups.len(), 1);
     assert!(
         platform.state.lock().unwrap().posts.is_empty(),
         "never sent twice"
