@@ -1,6 +1,7 @@
 //! The `plaza` command line: serve, migrate, print the spec, administer.
 
 use std::io::{BufRead, Write};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -87,6 +88,24 @@ pub enum AdminCommand {
         #[arg(long)]
         new_key: bool,
     },
+}
+
+/// The whole `plaza` command: parses the command line, runs it on an actix
+/// runtime and answers the exit status, printing the error of a failed
+/// command. The `plaza` binary is this function, and so is the test
+/// suite's `plaza-under-test`, which fault tests start as real processes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match actix_web::rt::System::new().block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            #[expect(clippy::print_stderr, reason = "the last word of a failed command")]
+            {
+                eprintln!("plaza: {err:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Runs a parsed command line.

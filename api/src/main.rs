@@ -1,18 +1,5 @@
-//! The `plaza` binary.
+//! The `plaza` binary: all of it is [`plaza_api::cli::main`].
 
-use clap::Parser;
-
-#[actix_web::main]
-async fn main() -> std::process::ExitCode {
-    let cli = plaza_api::cli::Cli::parse();
-    match plaza_api::cli::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
-            #[expect(clippy::print_stderr, reason = "the last word of a failed command")]
-            {
-                eprintln!("plaza: {err:#}");
-            }
-            std::process::ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    plaza_api::cli::main()
 }

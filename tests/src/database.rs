@@ -31,12 +31,22 @@ pub enum TestDatabase {
 impl TestDatabase {
     /// Creates a fresh, empty database.
     pub fn create(dir: &Path) -> Self {
-        match postgres_url() {
+        Self::create_on(postgres_url(), dir)
+    }
+
+    /// Creates a fresh, empty database on the PostgreSQL server `admin_url`
+    /// names, or a SQLite file in `dir` when there is none.
+    pub fn create_on(admin_url: Option<String>, dir: &Path) -> Self {
+        match admin_url {
             None => Self::Sqlite(dir.join("plaza.db").to_string_lossy().into_owned()),
             Some(admin_url) => {
                 let name = format!("plaza_test_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = PgConnection::establish(&admin_url)
-                    .unwrap_or_else(|err| panic!("TEST_DATABASE_URL does not answer: {err}"));
+                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|err| {
+                    panic!(
+                        "{} does not answer: {err}",
+                        plaza_api::startup::redact(&admin_url)
+                    )
+                });
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");

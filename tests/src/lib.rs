@@ -4,6 +4,10 @@
 //! The database is SQLite in a temporary folder unless `TEST_DATABASE_URL`
 //! names a PostgreSQL server; then each test gets a database of its own
 //! there, dropped when the test ends.
+//!
+//! Tests that need real processes (a crash, several replicas) start the
+//! `plaza` command itself through [`process::Deployment`] and talk to it
+//! with [`client::PlazaClient`].
 #![allow(
     clippy::expect_used,
     clippy::panic,
@@ -11,9 +15,11 @@
     reason = "a harness that cannot set up a test should stop it loudly"
 )]
 
+pub mod client;
 mod database;
 pub mod fake_platform;
 pub mod media;
+pub mod process;
 pub mod receiver;
 
 use std::net::TcpListener;
