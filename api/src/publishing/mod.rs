@@ -148,11 +148,14 @@ pub async fn handle(state: &AppState, job: &ClaimedJob) -> JobOutcome {
     let payload = job
         .parse_payload::<PublishPayload>()
         .map_err(|err| JobFailure::with(format!("unreadable payload: {err}"), Retry::Never))?;
-    publish_post(state, &payload.post_id).await
+    let final_attempt = job.attempts >= job.max_attempts;
+    publish_post(state, &payload.post_id, final_attempt).await
 }
 
 /// Publishes one post: every target that is not done, then the post's status.
-async fn publish_post(state: &AppState, post_id: &str) -> JobOutcome {
+/// On the job's `final_attempt` a lookup that cannot be answered sends its
+/// target to review instead of waiting for another attempt.
+async fn publish_post(state: &AppState, post_id: &str, final_attempt: bool) -> JobOutcome {
     let id = post_id.to_owned();
     let started = state.db.write(move |conn| start(conn, &id)).await?;
     let Some((post, content)) = started else {
@@ -183,12 +186,17 @@ async fn publish_post(state: &AppState, post_id: &str) -> JobOutcome {
         let sent = match TargetStatus::parse(&target.status) {
             Some(TargetStatus::Pending) => send(state, &post, &target, variant).await,
             Some(TargetStatus::Sending) => {
-                if reconcile(state, &post, &target).await? {
-                    send(state, &post, &target, variant).await
-                } else {
-                    // Found on the platform: its follow-ups may still be due.
-                    let target = reload_target(state, &target).await?;
-                    finish_follow_ups(state, &post, &target, variant).await
+                match reconcile(state, &post, &target, final_attempt).await {
+                    Ok(true) => send(state, &post, &target, variant).await,
+                    // Found on the platform (its follow-ups may still be
+                    // due) or sent to review.
+                    Ok(false) => {
+                        let target = reload_target(state, &target).await?;
+                        finish_follow_ups(state, &post, &target, variant).await
+                    }
+                    // The platform could not answer now: ask again later,
+                    // and go on with the other targets.
+                    Err(failure) => Err(failure),
                 }
             }
             Some(TargetStatus::Published) => {
@@ -304,11 +312,15 @@ async fn fail_open_targets(state: &AppState, post: &PostRow, reason: &str) -> Re
 }
 
 /// A target left in `sending`: asks the platform whether it went out.
-/// Answers whether it is safe to send it (again).
+/// Answers whether it is safe to send it (again). A lookup that failed for
+/// a passing reason (rate limit, platform down, timeout) leaves the target
+/// in `sending` and fails the attempt, to ask again later; one that cannot
+/// succeed, or fails on the job's last attempt, sends the target to review.
 async fn reconcile(
     state: &AppState,
     post: &PostRow,
     target: &PublishTargetRow,
+    final_attempt: bool,
 ) -> Result<bool, JobFailure> {
     let channel = load_channel(state, post, target).await?;
     let plugin = plugin_for(state, &channel)?;
@@ -321,6 +333,14 @@ async fn reconcile(
         Ok(Some(published)) => published_changes(published.remote_id, published.url),
         // The platform has no post under this key: sending is safe.
         Ok(None) => return Ok(true),
+        Err(err) if !final_attempt && classify(&err).1.is_some() => {
+            let retry = classify(&err).1.and_then(|failure| failure.retry);
+            let reason = format!("could not ask the platform about an interrupted call: {err}");
+            return Err(match retry {
+                Some(retry) => JobFailure::with(reason, retry),
+                None => JobFailure::later(reason),
+            });
+        }
         Err(err) => TargetChanges {
             status: Some(TargetStatus::NeedsReview.as_str().to_owned()),
             error: Some(Some(format!(

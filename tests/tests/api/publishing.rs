@@ -290,7 +290,7 @@ async fn an_interrupted_call_is_looked_up_by_its_key_and_never_sent_twice() {
 }
 
 #[actix_web::test]
-async fn unscheduled_posts_are_not_sent_and_unanswered_lookups_go_to_review() {
+async fn unscheduled_posts_are_not_sent_and_lookups_are_retried_then_go_to_review() {
     let app = TestApp::spawn_with_plugins().await;
     let platform = FakePlatform::start("t0ken");
     let owner = app.signup("owner@example.com").await;
@@ -314,14 +314,23 @@ async fn unscheduled_posts_are_not_sent_and_unanswered_lookups_go_to_review() {
     let later = (Utc::now() + Duration::minutes(10)).naive_utc();
     assert_eq!(run_due(&app.state, "w1", later).await.unwrap(), 0);
 
-    // A worker died after recording the intent and before the outcome, and
-    // the platform fails the lookup: nobody can say whether the post went
-    // out, so nothing is resent.
+    // A worker died after recording the intent and before the outcome. The
+    // platform, having a bad minute, fails the lookup (503): the target
+    // waits in `sending` and the question is asked again later.
     let second = scheduled_post(&app, &owner, &ws, &channel, body).await;
     interrupt(&app, &ws, &second, &channel).await;
-    platform.state.lock().unwrap().lookup_answers = vec![503];
+    platform.state.lock().unwrap().lookup_answers = vec![503, 400];
     assert_eq!(run_due(&app.state, "w2", later).await.unwrap(), 1);
     assert_eq!(platform.state.lock().unwrap().lookups.len(), 1);
+    let waiting = &targets(&app, &second).await[0];
+    assert_eq!(waiting.status, "sending");
+    assert!(waiting.error.is_none());
+    // Then it refuses the question itself (400): nobody can say whether
+    // the post went out, so nothing is resent and a person decides.
+    run_due(&app.state, "w2", later + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(platform.state.lock().unwrap().lookups.len(), 2);
     assert!(
         platform.state.lock().unwrap().posts.is_empty(),
         "never sent twice"
