@@ -358,6 +358,7 @@ diesel::table! {
         workspace_id -> Text,
         url -> Text,
         description -> Nullable<Text>,
+        version -> BigInt,
         event_types -> Text,
         secret -> Text,
         previous_secret -> Nullable<Text>,

@@ -19,6 +19,8 @@ pub struct EndpointRow {
     pub url: String,
     /// What it is for, in the team's words.
     pub description: Option<String>,
+    /// Bumped by every change a member makes, and by disabling: the ETag.
+    pub version: i64,
     /// JSON array of catalogue names it subscribes to.
     pub event_types: String,
     /// The signing secret (`whsec_…`), sealed.
@@ -54,6 +56,8 @@ pub struct EndpointChanges {
     pub url: Option<String>,
     /// New description (`Some(None)` clears it).
     pub description: Option<Option<String>>,
+    /// New version.
+    pub version: Option<i64>,
     /// New subscriptions (JSON array).
     pub event_types: Option<String>,
     /// New sealed secret.

@@ -1,7 +1,7 @@
 //! Outgoing webhook endpoints of a workspace, their delivery log, replays
 //! and test deliveries (the rules are in [`crate::webhooks`]).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,9 +15,11 @@ use crate::domain::activity::EventType;
 use crate::domain::ids::{UserId, WebhookDeliveryId, WebhookId, WorkspaceId, parse_stored};
 use crate::domain::roles::Permission;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::extract::{IdempotencyKey, Json, ListQuery, Page, PageParams, Paginated, present};
+use crate::http::extract::{
+    IdempotencyKey, IfMatch, Json, ListQuery, Page, PageParams, Paginated, etag, present,
+};
 use crate::http::idempotency::{self, Created};
-use crate::http::problems::{ActionProblems, ReadProblems, WriteProblems};
+use crate::http::problems::{ActionProblems, ReadProblems, StaleProblem, WriteProblems};
 use crate::http::views::utc;
 use crate::state::AppState;
 use crate::webhooks::{
@@ -299,7 +301,7 @@ fn check_description(description: Option<&str>, errors: &mut Vec<FieldError>) {
     ),
     responses(
         (status = 201, description = "Registered; matching events are delivered from now on", body = WebhookEndpoint,
-         headers(("Location" = String, description = "The new endpoint"))),
+         headers(("Location" = String, description = "The new endpoint"), ("ETag" = String, description = "Its version"))),
         WriteProblems,
     )
 )]
@@ -341,6 +343,7 @@ pub async fn create_webhook(
             workspace_id: access.workspace_id.to_string(),
             url,
             description: body.description.clone(),
+            version: 1,
             event_types: serde_json::to_string(&event_types).map_err(ApiError::internal)?,
             previous_secret: None,
             previous_secret_expires_at: None,
@@ -361,7 +364,9 @@ pub async fn create_webhook(
             })
             .await?;
         let location = format!("{path}/{}", row.id);
+        let tag = etag(row.version);
         Created::new(WebhookEndpoint::from_row(row)?, location)
+            .map(|c| c.header(&header::ETAG, tag))
     })
     .await
 }
@@ -423,7 +428,8 @@ pub async fn list_webhooks(
         ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
     ),
     responses(
-        (status = 200, description = "The endpoint", body = WebhookEndpoint),
+        (status = 200, description = "The endpoint", body = WebhookEndpoint,
+         headers(("ETag" = String, description = "Its version, for If-Match"))),
         ReadProblems,
     )
 )]
@@ -432,7 +438,7 @@ pub async fn get_webhook(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(WorkspaceId, WebhookId)>,
-) -> ApiResult<web::Json<WebhookEndpoint>> {
+) -> ApiResult<HttpResponse> {
     let (workspace_id, webhook_id) = path.into_inner();
     let Scope {
         workspace_id: ws,
@@ -440,7 +446,14 @@ pub async fn get_webhook(
         ..
     } = scope(&state, &principal, workspace_id, webhook_id).await?;
     let row = state.db.read(move |conn| load(conn, &ws, &id)).await?;
-    WebhookEndpoint::from_row(row).map(web::Json)
+    with_etag(row)
+}
+
+fn with_etag(row: EndpointRow) -> ApiResult<HttpResponse> {
+    let tag = etag(row.version);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .json(WebhookEndpoint::from_row(row)?))
 }
 
 /// Change an endpoint: its URL, description, subscriptions, or whether it
@@ -452,10 +465,13 @@ pub async fn get_webhook(
     params(
         ("workspace_id" = WorkspaceId, Path, description = "Workspace id"),
         ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; the update fails with 412 if it changed since"),
     ),
     responses(
-        (status = 200, description = "The endpoint as it now is", body = WebhookEndpoint),
+        (status = 200, description = "The endpoint as it now is", body = WebhookEndpoint,
+         headers(("ETag" = String, description = "The new version"))),
         WriteProblems,
+        StaleProblem,
     )
 )]
 #[patch("/workspaces/{workspace_id}/webhooks/{webhook_id}")]
@@ -463,8 +479,9 @@ pub async fn update_webhook(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(WorkspaceId, WebhookId)>,
+    if_match: IfMatch,
     body: Json<UpdateWebhook>,
-) -> ApiResult<web::Json<WebhookEndpoint>> {
+) -> ApiResult<HttpResponse> {
     let (workspace_id, webhook_id) = path.into_inner();
     let Scope {
         workspace_id: ws,
@@ -505,6 +522,10 @@ pub async fn update_webhook(
         .db
         .write(move |conn| {
             let current = load(conn, &ws, &id)?;
+            if !if_match.allows(&etag(current.version)) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            changes.version = Some(current.version + 1);
             match (enabled, current.disabled_at.is_some()) {
                 (Some(true), true) => {
                     changes.disabled_at = Some(None);
@@ -527,7 +548,7 @@ pub async fn update_webhook(
             Ok::<_, ApiError>(EndpointRow::update(conn, &id, &changes)?)
         })
         .await?;
-    WebhookEndpoint::from_row(row).map(web::Json)
+    with_etag(row)
 }
 
 /// Remove an endpoint with its delivery log; nothing more is sent to it.
@@ -574,7 +595,8 @@ pub async fn delete_webhook(
         ("webhook_id" = WebhookId, Path, description = "Endpoint id"),
     ),
     responses(
-        (status = 200, description = "The endpoint, signing with the new secret", body = WebhookEndpoint),
+        (status = 200, description = "The endpoint, signing with the new secret", body = WebhookEndpoint,
+         headers(("ETag" = String, description = "The new version"))),
         WriteProblems,
     )
 )]
@@ -584,7 +606,7 @@ pub async fn rotate_webhook_secret(
     principal: Principal,
     path: web::Path<(WorkspaceId, WebhookId)>,
     body: Json<RotateWebhookSecret>,
-) -> ApiResult<web::Json<WebhookEndpoint>> {
+) -> ApiResult<HttpResponse> {
     let (workspace_id, webhook_id) = path.into_inner();
     let Scope {
         workspace_id: ws,
@@ -609,13 +631,14 @@ pub async fn rotate_webhook_secret(
                     &old,
                 ))),
                 previous_secret_expires_at: Some(Some(now + PREVIOUS_SECRET_GRACE)),
+                version: Some(current.version + 1),
                 updated_at: Some(now),
                 ..EndpointChanges::default()
             };
             Ok::<_, ApiError>(EndpointRow::update(conn, &id, &changes)?)
         })
         .await?;
-    WebhookEndpoint::from_row(row).map(web::Json)
+    with_etag(row)
 }
 
 /// Send a `webhook.test` event to this endpoint alone, to check the

@@ -353,6 +353,7 @@ async fn record(
             };
             let disable_reason = disable_reason.filter(|_| endpoint.disabled_at.is_none());
             if let Some(why) = &disable_reason {
+                changes.version = Some(endpoint.version + 1);
                 changes.disabled_at = Some(Some(now));
                 changes.disabled_reason = Some(Some(why.clone()));
             }

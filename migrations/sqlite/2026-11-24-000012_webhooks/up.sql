@@ -6,6 +6,8 @@ CREATE TABLE webhook_endpoints (
     workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     url TEXT NOT NULL,
     description TEXT,
+    -- Bumped by every change a member makes (and by disabling): the ETag.
+    version BIGINT NOT NULL DEFAULT 1,
     -- JSON array of catalogue names.
     event_types TEXT NOT NULL,
     -- `whsec_…`, sealed; the previous one keeps signing for a day after a rotation.

@@ -602,3 +602,49 @@ async fn bad_endpoints_are_refused_field_by_field_and_nothing_is_saved() {
         .unwrap();
     expect_problem(gone, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+#[actix_web::test]
+async fn updates_take_if_match_and_a_stale_etag_changes_nothing() {
+    let s = setup(|_| {}).await;
+    let receiver = Receiver::start();
+    let hook = s.register(&receiver.url, json!(["post.submitted"])).await;
+    let path = format!("{}/{hook}", s.hooks());
+    let read = s.app.get(&path, &s.owner.access).send().await.unwrap();
+    let tag = read.headers()["etag"].to_str().unwrap().to_owned();
+
+    let updated = s
+        .app
+        .patch(
+            &path,
+            &s.owner.access,
+            &json!({"description": "Chat", "event_types": ["*"]}),
+        )
+        .header("if-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), StatusCode::OK);
+    let new_tag = updated.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_tag, tag);
+    let body: Value = updated.json().await.unwrap();
+    assert_eq!(body["description"], "Chat");
+    assert_eq!(body["event_types"], json!(["*"]));
+
+    // Someone else's edit came first: the old ETag is refused, nothing changes.
+    let stale = s
+        .app
+        .patch(&path, &s.owner.access, &json!({"enabled": false}))
+        .header("if-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+    let endpoint = s.endpoint(&hook).await;
+    assert_eq!(endpoint["enabled"], true);
+    assert_eq!(endpoint["description"], "Chat");
+}
