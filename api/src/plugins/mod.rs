@@ -6,6 +6,7 @@
 //! only way out to the network; [`registry`] knows which plugins are loaded.
 
 pub mod bindings;
+pub mod calls;
 pub mod channels;
 pub mod egress;
 pub mod error;

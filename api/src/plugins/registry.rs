@@ -502,18 +502,18 @@ fn weigh_tokens(value: &Result<Tokens, super::bindings::PluginError>) -> usize {
     }
 }
 
-fn contract<T>(result: Result<T, super::bindings::PluginError>) -> Result<T, CallError> {
+pub(super) fn contract<T>(result: Result<T, super::bindings::PluginError>) -> Result<T, CallError> {
     result.map_err(|err| CallError::Plugin(PluginFault::from(err)))
 }
 
-fn weigh_published(value: &Result<Published, super::bindings::PluginError>) -> usize {
+pub(super) fn weigh_published(value: &Result<Published, super::bindings::PluginError>) -> usize {
     match value {
         Ok(p) => p.remote_id.len() + p.url.as_ref().map_or(0, String::len),
         Err(_) => 0,
     }
 }
 
-fn weigh_metrics(value: &Result<Vec<Metric>, super::bindings::PluginError>) -> usize {
+pub(super) fn weigh_metrics(value: &Result<Vec<Metric>, super::bindings::PluginError>) -> usize {
     match value {
         Ok(metrics) => metrics.iter().map(|m| m.name.len() + 16).sum(),
         Err(_) => 0,

@@ -12,6 +12,7 @@ mod api_tokens;
 mod auth;
 mod campaigns;
 mod channels;
+mod conformance;
 mod conventions;
 mod cross_workspace;
 mod events;
