@@ -5,7 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const PLUGINS: [&str; 2] = ["plaza-plugin-template", "plaza-plugin-misbehaving"];
+const PLUGINS: [&str; 3] = [
+    "plaza-plugin-template",
+    "plaza-plugin-misbehaving",
+    "plaza-plugin-matrix",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());

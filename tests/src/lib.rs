@@ -21,6 +21,7 @@ pub mod fake_platform;
 pub mod media;
 pub mod process;
 pub mod receiver;
+pub mod synapse;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -30,6 +30,10 @@ const NOT_PLATFORMS: [&str; 1] = ["misbehaving"];
 fn fixture(id: &str, url: &str) -> Option<(Value, Vec<(&'static str, &'static str)>)> {
     Some(match id {
         "template" => (json!({"base_url": url}), vec![("access_token", "t0ken")]),
+        "matrix" => (
+            json!({"homeserver": url, "room_id": "!conformance:localhost"}),
+            vec![("access_token", "syt_conformance")],
+        ),
         _ => return None,
     })
 }

@@ -21,6 +21,7 @@ mod invitations;
 mod jobs;
 mod jwt_attacks;
 mod live;
+mod matrix;
 mod media;
 mod media_refusals;
 mod members;
