@@ -5,10 +5,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const PLUGINS: [&str; 3] = [
+const PLUGINS: [&str; 5] = [
     "plaza-plugin-template",
     "plaza-plugin-misbehaving",
     "plaza-plugin-matrix",
+    "plaza-plugin-webhook",
+    "plaza-plugin-feeds",
 ];
 
 fn main() {

@@ -34,6 +34,8 @@ fn fixture(id: &str, url: &str) -> Option<(Value, Vec<(&'static str, &'static st
             json!({"homeserver": url, "room_id": "!conformance:localhost"}),
             vec![("access_token", "syt_conformance")],
         ),
+        "webhook" => (json!({"url": url, "format": "plaza"}), vec![]),
+        "feeds" => (json!({"feed_url": url}), vec![]),
         _ => return None,
     })
 }

@@ -255,7 +255,10 @@ async fn plugins_are_listed_with_their_manifests() {
         .map(|p| p["id"].as_str().unwrap())
         .collect();
     // Every first-party plugin the build compiled, sorted by id.
-    assert_eq!(ids, ["matrix", "misbehaving", "template"]);
+    assert_eq!(
+        ids,
+        ["feeds", "matrix", "misbehaving", "template", "webhook"]
+    );
     let template = &list["data"][2];
     assert_eq!(template["contract"], "0.1.0");
     assert_eq!(template["source"], "directory");
