@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use plaza_api::plugins::bindings::{Capabilities, Page};
+use plaza_api::plugins::bindings::Page;
 use plaza_api::plugins::channels::context;
 use plaza_api::plugins::{CallError, PluginFault};
 use plaza_tests::receiver::{Answer, Receiver};
@@ -93,26 +93,10 @@ async fn fetch(
 ) -> Result<Page, CallError> {
     let plugin = app.state.plugins.get("feeds").expect("the feeds plugin");
     let call = context(channel, config.clone(), HashMap::new());
-    let channel = call.channel();
-    let cursor = cursor.map(str::to_owned);
     app.state
         .plugins
-        .call(
-            &plugin,
-            (Capabilities::MENTIONS, "mentions"),
-            call,
-            |_| 0,
-            move |p, store| {
-                p.plaza_plugin_platform().call_fetch_mentions(
-                    store,
-                    &channel,
-                    cursor.as_deref(),
-                    limit,
-                )
-            },
-        )
+        .fetch_mentions(&plugin, call, cursor.map(str::to_owned), limit)
         .await
-        .and_then(|answer| answer.map_err(|err| CallError::Plugin(err.into())))
 }
 
 fn ids(page: &Page) -> Vec<&str> {

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
-use plaza_api::plugins::bindings::{Capabilities, Moderation, Page, PluginError, Post};
+use plaza_api::plugins::bindings::{Moderation, Page, Post};
+use plaza_api::plugins::error::{CallError, PluginFault};
 use plaza_api::plugins::{CallContext, LoadedPlugin};
 use plaza_api::worker::run_due;
 use plaza_tests::synapse::{MatrixUser, Synapse};
@@ -84,72 +85,30 @@ impl Setup {
 
     /// `fetch-mentions` through the host, as the inbox will call it.
     async fn mentions(&self, cursor: Option<String>) -> Page {
-        let context = self.context();
-        let channel = context.channel();
         self.app
             .state
             .plugins
-            .call(
-                &self.plugin(),
-                (Capabilities::MENTIONS, "mentions"),
-                context,
-                |_: &Result<Page, PluginError>| 0,
-                move |p, store| {
-                    p.plaza_plugin_platform().call_fetch_mentions(
-                        store,
-                        &channel,
-                        cursor.as_deref(),
-                        50,
-                    )
-                },
-            )
+            .fetch_mentions(&self.plugin(), self.context(), cursor, 50)
             .await
-            .expect("call fetch-mentions")
             .expect("fetch-mentions succeeds")
     }
 
     /// `moderate` through the host.
-    async fn moderate(&self, remote_id: &str, action: Moderation) -> Result<(), PluginError> {
-        let context = self.context();
-        let channel = context.channel();
-        let remote_id = remote_id.to_owned();
+    async fn moderate(&self, remote_id: &str, action: Moderation) -> Result<(), CallError> {
         self.app
             .state
             .plugins
-            .call(
-                &self.plugin(),
-                (Capabilities::DELETE_COMMENT, "moderate"),
-                context,
-                |_: &Result<(), PluginError>| 0,
-                move |p, store| {
-                    p.plaza_plugin_platform()
-                        .call_moderate(store, &channel, &remote_id, action)
-                },
-            )
+            .moderate(&self.plugin(), self.context(), remote_id.to_owned(), action)
             .await
-            .expect("call moderate")
     }
 
     /// `delete-post` through the host.
-    async fn delete_post(&self, remote_id: &str) -> Result<(), PluginError> {
-        let context = self.context();
-        let channel = context.channel();
-        let remote_id = remote_id.to_owned();
+    async fn delete_post(&self, remote_id: &str) -> Result<(), CallError> {
         self.app
             .state
             .plugins
-            .call(
-                &self.plugin(),
-                (Capabilities::DELETE_POST, "delete post"),
-                context,
-                |_: &Result<(), PluginError>| 0,
-                move |p, store| {
-                    p.plaza_plugin_platform()
-                        .call_delete_post(store, &channel, &remote_id)
-                },
-            )
+            .delete_post(&self.plugin(), self.context(), remote_id.to_owned())
             .await
-            .expect("call delete-post")
     }
 }
 
@@ -385,7 +344,7 @@ async fn messages_from_others_come_back_with_their_author_and_moderation_reaches
         .await;
     assert!(status.is_success());
     match s.moderate(&hello, Moderation::Delete).await {
-        Err(PluginError::Unauthorized(reason)) => {
+        Err(CallError::Plugin(PluginFault::Unauthorized(reason))) => {
             assert!(reason.contains("M_UNKNOWN_TOKEN"), "{reason}");
         }
         other => panic!("a revoked token is unauthorized, got {other:?}"),
