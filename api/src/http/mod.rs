@@ -136,10 +136,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(webhooks::update_webhook)
                 .service(webhooks::delete_webhook)
                 .service(webhooks::rotate_webhook_secret)
-                .service(webhooks::test_webhook)
-                .service(webhooks::list_webhook_deliveries)
-                .service(webhooks::get_webhook_delivery)
-                .service(webhooks::replay_webhook_delivery),
+                .service(webhooks::deliveries::test_webhook)
+                .service(webhooks::deliveries::list_webhook_deliveries)
+                .service(webhooks::deliveries::get_webhook_delivery)
+                .service(webhooks::deliveries::replay_webhook_delivery),
         );
 }
 
