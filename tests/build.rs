@@ -19,9 +19,18 @@ fn main() {
     for watched in ["sdk", "plugins", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from)
-        .join("wasm-plugins");
+    // `PLAZA_WASM_TARGET_DIR` puts the plugins' build elsewhere, so
+    // checkouts sharing one `CARGO_TARGET_DIR` do not overwrite each
+    // other's `.wasm` files.
+    println!("cargo:rerun-if-env-changed=PLAZA_WASM_TARGET_DIR");
+    let target_dir = std::env::var_os("PLAZA_WASM_TARGET_DIR").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| root.join("target"), PathBuf::from)
+                .join("wasm-plugins")
+        },
+        PathBuf::from,
+    );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
