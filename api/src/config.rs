@@ -98,6 +98,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Whether the first-party plugins built into the server are offered.
+    pub builtin_plugins: bool,
     /// A folder of plugin `.wasm` files to load at start-up.
     pub plugins_dir: Option<PathBuf>,
     /// Most memory one plugin call may use, in bytes.
@@ -168,6 +170,7 @@ impl Default for Config {
             encryption_keys: None,
             log_format: LogFormat::Text,
             shutdown_grace_secs: 30,
+            builtin_plugins: true,
             plugins_dir: None,
             plugin_memory_limit_bytes: 64 * 1024 * 1024,
             plugin_cpu_budget_ms: 2_000,

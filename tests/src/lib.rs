@@ -95,6 +95,13 @@ impl Drop for TempDir {
     }
 }
 
+/// Offers every plugin: the built-in first-party ones and the test-only
+/// ones in [`PLUGINS_DIR`] (the template and a misbehaving plugin).
+pub fn load_all_plugins(config: &mut Config) {
+    config.builtin_plugins = true;
+    config.plugins_dir = Some(PLUGINS_DIR.into());
+}
+
 impl TestApp {
     /// Starts a server with sign-up open and the default configuration.
     pub async fn spawn() -> Self {
@@ -116,6 +123,8 @@ impl TestApp {
             signup: SignupPolicy::Open,
             shutdown_grace_secs: 1,
             plugin_concurrency: 4,
+            // Loading plugins costs every server that does not need them.
+            builtin_plugins: false,
             ..Config::default()
         };
         adjust(&mut config);
@@ -170,12 +179,12 @@ impl TestApp {
         }
     }
 
-    /// Starts a server with the first-party test plugins (`template`,
-    /// `misbehaving`) loaded and plain http allowed to 127.0.0.1, where the
+    /// Starts a server with every plugin ([`load_all_plugins`]) and plain
+    /// http allowed to 127.0.0.1, where the
     /// fake platforms listen.
     pub async fn spawn_with_plugins() -> Self {
         Self::spawn_with(|c| {
-            c.plugins_dir = Some(PLUGINS_DIR.into());
+            load_all_plugins(c);
             c.plugin_insecure_hosts = vec!["127.0.0.1".to_owned()];
         })
         .await

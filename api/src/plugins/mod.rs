@@ -6,6 +6,7 @@
 //! only way out to the network; [`registry`] knows which plugins are loaded.
 
 pub mod bindings;
+pub mod builtin;
 pub mod calls;
 pub mod channels;
 pub mod egress;
@@ -49,7 +50,9 @@ pub fn uploads_dir(config: &Config) -> std::path::PathBuf {
 }
 
 /// Builds the registry (its key-value store in `db`) and loads the
-/// configured plugin folder and earlier uploads.
+/// built-in plugins (unless `builtin_plugins` is off), the configured plugin
+/// folder and earlier uploads, in that order: a later one replaces an
+/// earlier one of the same id.
 pub async fn load_registry(
     config: &Config,
     settings: RuntimeSettings,
@@ -58,6 +61,13 @@ pub async fn load_registry(
     let runtime =
         PluginRuntime::new(settings)?.with_kv(std::sync::Arc::new(kv::DbKv::new(db.clone())));
     let registry = PluginRegistry::new(runtime);
+    if config.builtin_plugins {
+        for (id, wasm) in builtin::PLUGINS {
+            if let Err(err) = registry.load(wasm.to_vec(), PluginSource::Builtin).await {
+                tracing::error!(plugin = id, %err, "built-in plugin not loaded");
+            }
+        }
+    }
     if let Some(dir) = &config.plugins_dir {
         let loaded = registry.load_dir(dir, PluginSource::Directory).await?;
         tracing::info!(dir = %dir.display(), loaded, "plugins loaded from folder");

@@ -27,6 +27,8 @@ const BREAKER_COOLDOWN: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PluginSource {
+    /// Built into the server (a first-party plugin).
+    Builtin,
     /// The folder named by `plugins_dir`.
     Directory,
     /// Uploaded by an instance administrator.

@@ -354,7 +354,7 @@ async fn no_plugin_reaches_a_host_the_operator_did_not_allow() {
     );
 
     let app = TestApp::spawn_with(|c| {
-        c.plugins_dir = Some(plaza_tests::PLUGINS_DIR.into());
+        plaza_tests::load_all_plugins(c);
         c.plugin_insecure_hosts = vec!["127.0.0.1".to_owned()];
         c.plugin_allowed_hosts = vec!["platform.example".to_owned()];
     })

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
+use plaza_api::config::Config;
 use plaza_api::plugins::bindings::Post;
 use plaza_api::plugins::{CallContext, CallError, PluginFault};
 use plaza_tests::{TestApp, expect_json, expect_problem};
@@ -16,7 +17,7 @@ const PLUGINS_DIR: &str = env!("PLAZA_TEST_PLUGINS_DIR");
 
 async fn app() -> TestApp {
     TestApp::spawn_with(|c| {
-        c.plugins_dir = Some(PLUGINS_DIR.into());
+        plaza_tests::load_all_plugins(c);
         c.plugin_cpu_budget_ms = 300;
         c.plugin_memory_limit_bytes = 32 * 1024 * 1024;
         c.plugin_insecure_hosts = vec!["127.0.0.1".to_owned()];
@@ -271,6 +272,34 @@ async fn plugins_are_listed_with_their_manifests() {
     );
     assert_eq!(template["sha256"].as_str().unwrap().len(), 64);
     assert!(template["config_schema"].is_object());
+    assert_eq!(list["data"][1]["source"], "builtin");
+}
+
+/// `plaza serve` with no configuration offers every first-party plugin:
+/// they are built into the server, no plugins folder needed.
+#[actix_web::test]
+async fn the_default_configuration_offers_every_first_party_plugin() {
+    let app = TestApp::spawn_with(|c| c.builtin_plugins = Config::default().builtin_plugins).await;
+    let ada = app.signup("ada@example.com").await;
+    let list = expect_json(
+        app.get("/v1/plugins", &ada.access).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let listed: Vec<(&str, &str)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["source"].as_str().unwrap()))
+        .collect();
+    let builtin: Vec<(&str, &str)> = plaza_api::plugins::builtin::ids()
+        .map(|id| (id, "builtin"))
+        .collect();
+    assert_eq!(listed, builtin);
+    assert_eq!(
+        listed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        ["feeds", "matrix", "webhook"]
+    );
 }
 
 async fn admin(app: &TestApp) -> plaza_tests::Session {

@@ -27,7 +27,7 @@ struct Setup {
 /// listen), with a connected channel.
 async fn setup(adjust: impl FnOnce(&mut plaza_api::config::Config)) -> Setup {
     let app = TestApp::spawn_with(|c| {
-        c.plugins_dir = Some(plaza_tests::PLUGINS_DIR.into());
+        plaza_tests::load_all_plugins(c);
         c.plugin_insecure_hosts = vec!["127.0.0.1".to_owned()];
         c.webhook_allowed_hosts = vec!["127.0.0.1".to_owned()];
         adjust(c);
