@@ -5,8 +5,10 @@
 include!("../build-support/wasm_plugins.rs");
 
 /// Plugin id and crate of every first-party plugin, in the order they load.
-const FIRST_PARTY: [(&str, &str); 3] = [
+const FIRST_PARTY: [(&str, &str); 5] = [
+    ("discord", "plaza-plugin-discord"),
     ("feeds", "plaza-plugin-feeds"),
+    ("mastodon", "plaza-plugin-mastodon"),
     ("matrix", "plaza-plugin-matrix"),
     ("webhook", "plaza-plugin-webhook"),
 ];

@@ -17,7 +17,9 @@
 
 pub mod client;
 mod database;
+pub mod discord;
 pub mod fake_platform;
+pub mod mastodon;
 pub mod media;
 pub mod process;
 pub mod receiver;

@@ -36,6 +36,14 @@ fn fixture(id: &str, url: &str) -> Option<(Value, Vec<(&'static str, &'static st
         ),
         "webhook" => (json!({"url": url, "format": "plaza"}), vec![]),
         "feeds" => (json!({"feed_url": url}), vec![]),
+        "mastodon" => (
+            json!({"instance": url}),
+            vec![("access_token", "conformance")],
+        ),
+        "discord" => (
+            json!({"channel_id": "1", "guild_id": "2", "api_base_url": url}),
+            vec![("bot_token", "conformance")],
+        ),
         _ => return None,
     })
 }

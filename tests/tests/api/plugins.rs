@@ -255,12 +255,28 @@ async fn plugins_are_listed_with_their_manifests() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    // Every first-party plugin the build compiled, sorted by id.
+    // The built-in first-party plugins and the test-only ones, sorted by id.
     assert_eq!(
         ids,
-        ["feeds", "matrix", "misbehaving", "template", "webhook"]
+        [
+            "discord",
+            "feeds",
+            "mastodon",
+            "matrix",
+            "misbehaving",
+            "template",
+            "webhook",
+        ]
     );
-    let template = &list["data"][2];
+    let by_id = |id: &str| {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+    };
+    let template = by_id("template");
     assert_eq!(template["contract"], "0.1.0");
     assert_eq!(template["source"], "directory");
     assert_eq!(template["enabled"], true);
@@ -272,7 +288,7 @@ async fn plugins_are_listed_with_their_manifests() {
     );
     assert_eq!(template["sha256"].as_str().unwrap().len(), 64);
     assert!(template["config_schema"].is_object());
-    assert_eq!(list["data"][1]["source"], "builtin");
+    assert_eq!(by_id("matrix")["source"], "builtin");
 }
 
 /// `plaza serve` with no configuration offers every first-party plugin:
@@ -298,7 +314,7 @@ async fn the_default_configuration_offers_every_first_party_plugin() {
     assert_eq!(listed, builtin);
     assert_eq!(
         listed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
-        ["feeds", "matrix", "webhook"]
+        ["discord", "feeds", "mastodon", "matrix", "webhook"]
     );
 }
 
