@@ -5,12 +5,15 @@
 include!("../build-support/wasm_plugins.rs");
 
 /// Plugin id and crate of every first-party plugin, in the order they load.
-const FIRST_PARTY: [(&str, &str); 5] = [
+const FIRST_PARTY: [(&str, &str); 8] = [
+    ("bluesky", "plaza-plugin-bluesky"),
     ("discord", "plaza-plugin-discord"),
     ("feeds", "plaza-plugin-feeds"),
     ("mastodon", "plaza-plugin-mastodon"),
     ("matrix", "plaza-plugin-matrix"),
+    ("telegram", "plaza-plugin-telegram"),
     ("webhook", "plaza-plugin-webhook"),
+    ("wordpress", "plaza-plugin-wordpress"),
 ];
 
 fn main() {

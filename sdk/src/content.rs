@@ -339,7 +339,8 @@ pub enum Moderation {
     BlockAuthor,
     /// Mute its author.
     MuteAuthor,
-    /// Report it to the platform.
+    /// Report it to the platform (on a platform the account runs, such as
+    /// a blog, mark it as spam).
     Report,
 }
 

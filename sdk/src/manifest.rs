@@ -26,11 +26,13 @@ bitflags::bitflags! {
         const SEARCH = 1 << 7;
         /// Answer an item (`reply`).
         const REPLY = 1 << 8;
-        /// Hide or unhide an item (`moderate` with `Hide` / `Unhide`).
+        /// Hide or unhide an item (`moderate` with `Hide` / `Unhide`; also
+        /// `Report` for a plugin that does not declare `BLOCK_AUTHOR`).
         const HIDE = 1 << 9;
         /// Delete someone else's comment (`moderate` with `Delete`).
         const DELETE_COMMENT = 1 << 10;
-        /// Block or mute an author (`moderate` with `BlockAuthor` / `MuteAuthor`).
+        /// Block or mute an author, report an item (`moderate` with
+        /// `BlockAuthor` / `MuteAuthor` / `Report`).
         const BLOCK_AUTHOR = 1 << 11;
         /// Per-post numbers (`post_metrics`).
         const POST_METRICS = 1 << 12;

@@ -15,6 +15,7 @@
     reason = "a harness that cannot set up a test should stop it loudly"
 )]
 
+pub mod bluesky;
 pub mod client;
 mod database;
 pub mod discord;
@@ -24,6 +25,8 @@ pub mod media;
 pub mod process;
 pub mod receiver;
 pub mod synapse;
+pub mod telegram;
+pub mod wordpress;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

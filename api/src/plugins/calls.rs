@@ -10,14 +10,27 @@ use super::bindings::{
     WebhookRequest,
 };
 use super::error::CallError;
+use super::manifest::PluginManifest;
 use super::registry::{LoadedPlugin, PluginRegistry, contract, weigh_metrics, weigh_published};
 use super::runtime::CallContext;
 
-/// The capability a moderation action needs.
-pub fn moderation_capability(action: Moderation) -> (Capabilities, &'static str) {
+/// The capability a moderation action needs from the plugin `manifest`
+/// describes. Reporting is flagging an item to the platform: an account's
+/// own platform (a blog) flags it as spam by the means it hides with, so a
+/// report is allowed to a plugin that blocks authors or, failing that, one
+/// that hides items.
+pub fn moderation_capability(
+    action: Moderation,
+    manifest: &PluginManifest,
+) -> (Capabilities, &'static str) {
     match action {
         Moderation::Hide | Moderation::Unhide => (Capabilities::HIDE, "hide"),
         Moderation::Delete => (Capabilities::DELETE_COMMENT, "delete_comment"),
+        Moderation::Report
+            if !manifest.can(Capabilities::BLOCK_AUTHOR) && manifest.can(Capabilities::HIDE) =>
+        {
+            (Capabilities::HIDE, "hide")
+        }
         Moderation::BlockAuthor | Moderation::MuteAuthor | Moderation::Report => {
             (Capabilities::BLOCK_AUTHOR, "block_author")
         }
@@ -236,7 +249,7 @@ impl PluginRegistry {
         let channel = context.channel();
         self.call(
             plugin,
-            moderation_capability(action),
+            moderation_capability(action, &plugin.manifest),
             context,
             weightless,
             move |p, store| {

@@ -44,6 +44,27 @@ fn fixture(id: &str, url: &str) -> Option<(Value, Vec<(&'static str, &'static st
             json!({"channel_id": "1", "guild_id": "2", "api_base_url": url}),
             vec![("bot_token", "conformance")],
         ),
+        "bluesky" => (
+            json!({"service": url}),
+            vec![
+                ("identifier", "conformance.test"),
+                ("app_password", "abcd-efgh-ijkl-mnop"),
+            ],
+        ),
+        "wordpress" => (
+            json!({"site_url": url}),
+            vec![
+                ("username", "admin"),
+                ("application_password", "abcd efgh ijkl"),
+            ],
+        ),
+        "telegram" => (
+            json!({"chat_id": "@conformance", "api_base_url": url}),
+            vec![
+                ("bot_token", "123:conformance"),
+                ("webhook_secret", "s3cret"),
+            ],
+        ),
         _ => return None,
     })
 }
@@ -307,8 +328,10 @@ async fn undeclared_capabilities_answer_unsupported_from_plugin_and_host() {
             Moderation::Hide,
             Moderation::Delete,
             Moderation::BlockAuthor,
+            Moderation::Report,
         ] {
-            let (capability, _) = plaza_api::plugins::calls::moderation_capability(action);
+            let (capability, _) =
+                plaza_api::plugins::calls::moderation_capability(action, &plugin.manifest);
             if plugin.manifest.can(capability) {
                 continue;
             }

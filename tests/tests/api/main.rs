@@ -10,6 +10,7 @@
 
 mod api_tokens;
 mod auth;
+mod bluesky;
 mod campaigns;
 mod channels;
 mod conformance;
@@ -35,6 +36,8 @@ mod publishing;
 mod roles;
 mod scale;
 mod schema;
+mod telegram;
 mod webhook_plugin;
 mod webhooks;
+mod wordpress;
 mod workspaces;

@@ -259,13 +259,16 @@ async fn plugins_are_listed_with_their_manifests() {
     assert_eq!(
         ids,
         [
+            "bluesky",
             "discord",
             "feeds",
             "mastodon",
             "matrix",
             "misbehaving",
+            "telegram",
             "template",
             "webhook",
+            "wordpress",
         ]
     );
     let by_id = |id: &str| {
@@ -314,7 +317,16 @@ async fn the_default_configuration_offers_every_first_party_plugin() {
     assert_eq!(listed, builtin);
     assert_eq!(
         listed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
-        ["discord", "feeds", "mastodon", "matrix", "webhook"]
+        [
+            "bluesky",
+            "discord",
+            "feeds",
+            "mastodon",
+            "matrix",
+            "telegram",
+            "webhook",
+            "wordpress"
+        ]
     );
 }
 
