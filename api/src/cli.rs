@@ -197,25 +197,11 @@ async fn serve(config: Config, role: ServeRole) -> anyhow::Result<()> {
 /// place before the banner is printed, so a signal can never find the
 /// process without them.
 fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        actix_web::rt::spawn(async move {
-            tokio::select! {
-                _ = terminate.recv() => {},
-                _ = interrupt.recv() => {},
-            }
-            tracing::info!("stopping: letting in-flight requests finish");
-            handle.stop(true).await;
-        });
-    }
-    #[cfg(not(unix))]
+    let stop = shutdown_signal()?;
     actix_web::rt::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            handle.stop(true).await;
-        }
+        stop.await;
+        tracing::info!("stopping: letting in-flight requests finish");
+        handle.stop(true).await;
     });
     Ok(())
 }
@@ -229,32 +215,40 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     crate::plugins::apply_saved_states(&db, &plugins).await?;
     let state = crate::state::AppState::new(db, keys, config, plugins);
     crate::worker::start(state);
+    // The handlers are in place before the line that tells a supervisor
+    // (or a test) the worker runs: a SIGTERM sent right after it stops the
+    // worker gracefully instead of killing it.
+    let stop = shutdown_signal()?;
     let mut out = std::io::stdout();
     writeln!(
         out,
         "Plaza worker is running (the publisher); SIGTERM stops it"
     )?;
     out.flush()?;
-    wait_for_signal().await?;
+    stop.await;
     tracing::info!("worker stopped");
     Ok(())
 }
 
-/// Waits for SIGTERM or SIGINT (Ctrl-C elsewhere).
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Installs the SIGTERM and SIGINT handlers (Ctrl-C elsewhere) now; the
+/// future answers when the first of them arrives.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = terminate.recv() => {},
-            _ = interrupt.recv() => {},
-        }
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
+            }
+        })
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 async fn rotate_keys(config: &Config, new_key: bool) -> anyhow::Result<()> {
