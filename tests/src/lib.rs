@@ -24,6 +24,7 @@ pub mod mastodon;
 pub mod media;
 pub mod process;
 pub mod receiver;
+pub mod servers;
 pub mod synapse;
 pub mod telegram;
 pub mod wordpress;

@@ -13,30 +13,25 @@
 //! parallel; nothing is shared but the installed virtualenv.
 
 use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::TempDir;
+use crate::servers::{free_port, python_venv, run};
 
 /// The Synapse release line the tests run against.
 const SYNAPSE: &str = "matrix-synapse==1.163.*";
 /// The cache folder's name for it: a new version installs beside the old.
 const VENV_NAME: &str = "synapse-1.163";
-/// How long an install may take (first run only).
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long generating the homeserver's keys may take.
+const KEYGEN_TIMEOUT: Duration = Duration::from_secs(600);
 /// How long a homeserver may take to answer after it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Tests of one binary install one at a time; other processes are kept
-/// apart by installing into a fresh folder and renaming it into place.
-static INSTALL: Mutex<()> = Mutex::new(());
 
 /// A running homeserver; dropped, it is stopped.
 #[derive(Debug)]
@@ -60,98 +55,13 @@ pub struct MatrixUser {
     pub token: String,
 }
 
-fn cache_root() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("plaza-test-servers")
-}
-
 /// The virtualenv's python, installing Synapse first when the cache lacks it.
 pub fn installed_python() -> PathBuf {
-    let venv = cache_root().join(VENV_NAME);
-    let python = venv.join("bin").join("python");
-    let marker = venv.join(".plaza-installed");
-    let _guard = INSTALL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if marker.exists() {
-        return python;
-    }
-    let python3 = which("python3").unwrap_or_else(|| {
-        panic!(
-            "python3 was not found on PATH: the Matrix end-to-end tests install and run a \
-             real Synapse homeserver (PyPI {SYNAPSE}) and need Python 3 with venv"
-        )
-    });
-    std::fs::create_dir_all(cache_root()).expect("create the test server cache");
-    let staging = cache_root().join(format!("{VENV_NAME}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    run(
-        Command::new(&python3).arg("-m").arg("venv").arg(&staging),
-        "create a virtualenv for Synapse (is python3-venv installed?)",
-    );
-    run(
-        Command::new(staging.join("bin").join("python"))
-            .args(["-m", "pip", "install", "--quiet", SYNAPSE]),
-        "install matrix-synapse with pip",
-    );
-    std::fs::write(staging.join(".plaza-installed"), SYNAPSE).expect("mark the install");
-    // Another process may have won the race: its install is as good.
-    if std::fs::rename(&staging, &venv).is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-        assert!(
-            marker.exists(),
-            "could not move the Synapse virtualenv into {}",
-            venv.display()
-        );
-    }
-    python
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
-fn run(command: &mut Command, what: &str) {
-    let started = Instant::now();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("{what}: {err}"));
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > INSTALL_TIMEOUT => {
-                let _ = child.kill();
-                panic!("{what}: took longer than {INSTALL_TIMEOUT:?}");
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(err) => panic!("{what}: {err}"),
-        }
-    }
-    let output = child.wait_with_output().expect("collect output");
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("find a free port")
-        .port()
+    python_venv(
+        VENV_NAME,
+        SYNAPSE,
+        "the Matrix end-to-end tests install and run a real Synapse homeserver",
+    )
 }
 
 fn config(dir: &Path, port: u16) -> String {
@@ -213,6 +123,7 @@ impl Synapse {
                 .arg(&config_path)
                 .current_dir(&dir.0),
             "generate the homeserver's signing key",
+            KEYGEN_TIMEOUT,
         );
         let log = dir.0.join("synapse.log");
         let log_file = std::fs::File::create(&log).expect("create synapse.log");
