@@ -144,6 +144,12 @@ pub struct Config {
     /// disabled when a delivery gives up after that long). `410 Gone`
     /// disables it at once.
     pub webhook_disable_after_hours: u64,
+    /// Seconds between two reads of a channel's mentions, comments, messages
+    /// and listening queries by the inbox's poller; 0 turns polling off
+    /// (webhooks still arrive).
+    pub inbox_poll_secs: u64,
+    /// Hours a platform webhook's digest is kept to refuse replays.
+    pub inbox_webhook_replay_hours: u64,
     /// For fault tests only: the worker stops dead at this named point
     /// (`publish.before_call`, `publish.after_call`) and prints
     /// `plaza: paused at <point>`, so a test can kill the process there.
@@ -189,6 +195,8 @@ impl Default for Config {
             webhook_allowed_hosts: Vec::new(),
             webhook_timeout_secs: 15,
             webhook_disable_after_hours: 120,
+            inbox_poll_secs: 300,
+            inbox_webhook_replay_hours: 48,
             test_pause_at: None,
         }
     }

@@ -41,6 +41,12 @@ use crate::error::{FieldError, Problem};
         (name = "live", description = "What changes, as it happens: a Server-Sent Events stream per workspace, and the catalogue of event types webhooks subscribe to"),
         (name = "jobs", description = "Background jobs, for instance administrators: the queue and its dead letters"),
         (name = "webhooks", description = "Outgoing webhooks: endpoints subscribed to event types, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried for about a day, with a delivery log, replays and test deliveries"),
+        (name = "inbox", description = "The unified inbox: mentions, comments, direct messages, reviews and listening hits from every channel; triage, assignment, SLAs, replies through the platform, moderation, the moderation log and crisis alerts"),
+        (name = "inbox-rules", description = "Ordered, versioned rules run on every new item: watched words (one Aho-Corasick automaton, case- and accent-insensitive, whole words), linear-time regexes, sentiment, language, author; with a dry run"),
+        (name = "saved-replies", description = "Answers written once, with variables filled for each item"),
+        (name = "contacts", description = "The community's people across platforms, their history with the brand and their advocacy score"),
+        (name = "listening", description = "Listening queries: the brand's and competitors' names, keywords and hashtags searched through plugins"),
+        (name = "hooks", description = "Where platforms deliver webhooks for a channel, verified by its plugin"),
         (name = "system", description = "Health probes"),
     )
 )]

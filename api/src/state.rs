@@ -7,6 +7,7 @@ use crate::auth::KeyRing;
 use crate::auth::jwt::TokenSettings;
 use crate::config::Config;
 use crate::db::Db;
+use crate::inbox::InboxEngine;
 use crate::media::{LocalStore, MediaStore};
 use crate::plugins::PluginRegistry;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// Wakes live event streams when a workspace's activity log grows.
     pub feed: Feed,
+    /// The inbox's sentiment scorer and compiled rules.
+    pub inbox: Arc<InboxEngine>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             config: Arc::new(config),
             tokens: Arc::new(tokens),
             plugins: Arc::new(plugins),
+            inbox: Arc::new(InboxEngine::default()),
         }
     }
 }

@@ -58,6 +58,11 @@ pub struct FakeState {
     /// How the next lookups answer, first first: 200 looks the key up,
     /// anything else fails with that status. Empty: every lookup looks.
     pub lookup_answers: Vec<u16>,
+    /// Mentions of the account, oldest first; `GET /api/mentions` pages
+    /// through them by numeric id.
+    pub mentions: Vec<Value>,
+    /// `GET /api/mentions` requests received.
+    pub mention_reads: u32,
 }
 
 impl FakeState {
@@ -103,6 +108,7 @@ impl FakePlatform {
                 .route("/api/posts", web::post().to(create_post))
                 .route("/api/posts", web::get().to(find_post))
                 .route("/api/media", web::post().to(upload_media))
+                .route("/api/mentions", web::get().to(mentions))
                 .route("/oauth/authorize", web::get().to(authorize))
                 .route("/oauth/token", web::post().to(token_endpoint))
         })
@@ -124,6 +130,36 @@ impl FakePlatform {
         state.account["handle"] = json!(handle);
         drop(state);
         self
+    }
+
+    /// Someone mentions the account: `text` by `author` (handle), with a
+    /// numeric id following the last; answers the id.
+    pub fn mention(&self, author: &str, text: &str) -> String {
+        self.mention_with(author, text, &json!({}))
+    }
+
+    /// [`Self::mention`] with more fields (`in_reply_to`, `post_id`, `lang`,
+    /// `followers_count` of the author...).
+    pub fn mention_with(&self, author: &str, text: &str, extra: &Value) -> String {
+        let mut state = self.state.lock().expect("state");
+        let id = (state.mentions.len() + 1).to_string();
+        let followers = extra.get("followers_count").cloned().unwrap_or(json!(10));
+        let mut mention = json!({
+            "id": id,
+            "author": {"id": format!("user-{author}"), "handle": author, "name": author, "followers_count": followers},
+            "text": text,
+            "created_at": "2026-03-01T10:00:00Z",
+            "url": format!("{}/m/{id}", self.url),
+        });
+        if let (Some(target), Some(fields)) = (mention.as_object_mut(), extra.as_object()) {
+            for (key, value) in fields {
+                if key != "followers_count" {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        state.mentions.push(mention);
+        id
     }
 
     /// Stops accepting every token (the account revoked access).
@@ -204,6 +240,49 @@ fn answer(created: &Value) -> Value {
 #[derive(Debug, Deserialize)]
 struct FindQuery {
     idempotency_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct MentionQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Mentions after the cursor (a numeric id), oldest first; the cursor to
+/// resume from is the last one returned.
+async fn mentions(
+    req: HttpRequest,
+    state: Shared,
+    query: web::Query<MentionQuery>,
+) -> HttpResponse {
+    let mut state = state.lock().expect("state");
+    if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
+        return unauthorized();
+    }
+    state.mention_reads += 1;
+    let after: u64 = query
+        .cursor
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let items: Vec<Value> = state
+        .mentions
+        .iter()
+        .filter(|m| {
+            m["id"]
+                .as_str()
+                .and_then(|id| id.parse::<u64>().ok())
+                .unwrap_or(0)
+                > after
+        })
+        .take(limit)
+        .cloned()
+        .collect();
+    let next = items.last().map_or(query.cursor.clone(), |m| {
+        m["id"].as_str().map(str::to_owned)
+    });
+    HttpResponse::Ok().json(json!({"items": items, "next_cursor": next}))
 }
 
 async fn find_post(req: HttpRequest, state: Shared, query: web::Query<FindQuery>) -> HttpResponse {

@@ -131,6 +131,8 @@ impl TestApp {
             plugin_concurrency: 4,
             // Loading plugins costs every server that does not need them.
             builtin_plugins: false,
+            // Tests that read inboxes poll by hand (`poll_inbox`).
+            inbox_poll_secs: 0,
             ..Config::default()
         };
         adjust(&mut config);

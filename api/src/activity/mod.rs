@@ -86,6 +86,37 @@ pub fn record(
     Ok(row)
 }
 
+/// Records several events of one workspace inside the caller's transaction
+/// (one lock, one notification, one look at the webhook endpoints): what
+/// ingestion uses, where a batch brings hundreds of items at once.
+pub fn record_many(
+    conn: &mut DbConn,
+    workspace_id: &str,
+    events: &[(EventType, Option<&str>, serde_json::Value)],
+) -> QueryResult<Vec<ActivityRow>> {
+    let now = crate::db::now();
+    let ids: Vec<String> = events
+        .iter()
+        .map(|_| format!("evt_{}", uuid::Uuid::now_v7().simple()))
+        .collect();
+    let data: Vec<String> = events.iter().map(|(_, _, d)| d.to_string()).collect();
+    let rows: Vec<NewActivityRow<'_>> = events
+        .iter()
+        .zip(ids.iter().zip(&data))
+        .map(|((event, subject, _), (id, data))| NewActivityRow {
+            id,
+            workspace_id,
+            event_type: event.as_str(),
+            subject_id: *subject,
+            data,
+            occurred_at: now,
+        })
+        .collect();
+    let stored = crate::db::activity::append_many(conn, workspace_id, &rows)?;
+    crate::webhooks::fan_out_many(conn, workspace_id, &stored)?;
+    Ok(stored)
+}
+
 /// How often SQLite's log end is looked at, and how long a PostgreSQL
 /// listener idles between looks at its socket.
 const LOOK_EVERY: Duration = Duration::from_millis(150);

@@ -74,6 +74,53 @@ impl NewActivityRow<'_> {
     }
 }
 
+/// Appends several events of one workspace (inside the caller's
+/// transaction), taking the log's lock and sending the notification once,
+/// and answers them as stored, in order.
+pub fn append_many(
+    conn: &mut DbConn,
+    workspace_id: &str,
+    events: &[NewActivityRow<'_>],
+) -> QueryResult<Vec<ActivityRow>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        DbConn::Postgres(pg) => {
+            diesel::sql_query(LOCK_WORKSPACE_LOG)
+                .bind::<Text, _>(workspace_id)
+                .execute(pg)?;
+            diesel::sql_query("SELECT pg_notify('plaza_activity', $1)")
+                .bind::<Text, _>(workspace_id)
+                .execute(pg)?;
+            for chunk in events.chunks(1000) {
+                diesel::insert_into(activity_events::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+        }
+        DbConn::Sqlite(lite) => {
+            for event in events {
+                diesel::insert_into(activity_events::table)
+                    .values(event)
+                    .execute(lite)?;
+            }
+        }
+    }
+    let mut stored = Vec::with_capacity(events.len());
+    for chunk in events.chunks(500) {
+        let ids: Vec<&str> = chunk.iter().map(|e| e.id).collect();
+        stored.extend(
+            activity_events::table
+                .filter(activity_events::id.eq_any(ids))
+                .select(ActivityRow::as_select())
+                .order(activity_events::seq.asc())
+                .load::<ActivityRow>(conn)?,
+        );
+    }
+    Ok(stored)
+}
+
 impl ActivityRow {
     /// Up to `limit` events of a workspace after `seq`, oldest first.
     pub fn after(

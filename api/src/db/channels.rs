@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{channel_authorizations, channels};
+use super::schema::{channel_authorizations, channels, inbox_cursors};
 
 /// A channel as stored. `credentials` is sealed (see `auth::sealing`).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -157,6 +157,26 @@ impl ChannelRow {
             .order(channels::token_expires_at.asc())
             .limit(limit)
             .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Connected channels whose inbox was last polled before `before` (or
+    /// never), as (id, workspace id).
+    pub fn due_for_inbox_poll(
+        conn: &mut DbConn,
+        before: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<(String, String)>> {
+        let polled_since = inbox_cursors::table
+            .filter(inbox_cursors::channel_id.eq(channels::id))
+            .filter(inbox_cursors::stream.eq(super::inbox::POLL_MARKER))
+            .filter(inbox_cursors::polled_at.ge(before));
+        channels::table
+            .filter(channels::status.eq("connected"))
+            .filter(diesel::dsl::not(diesel::dsl::exists(polled_since)))
+            .order(channels::id.asc())
+            .limit(limit)
+            .select((channels::id, channels::workspace_id))
             .load(conn)
     }
 

@@ -83,6 +83,42 @@ impl PublishTargetRow {
             .load(conn)
     }
 
+    /// The Plaza posts behind remote ids published on a channel, as
+    /// (remote id, post id).
+    pub fn posts_by_remote_id(
+        conn: &mut DbConn,
+        channel_id: &str,
+        remote_ids: &[String],
+    ) -> QueryResult<Vec<(String, String)>> {
+        publish_targets::table
+            .filter(publish_targets::channel_id.eq(channel_id))
+            .filter(publish_targets::remote_id.eq_any(remote_ids))
+            .select((
+                publish_targets::remote_id.assume_not_null(),
+                publish_targets::post_id,
+            ))
+            .load(conn)
+    }
+
+    /// The remote ids of posts published on a channel since `since`, newest
+    /// first: whose comments the inbox reads.
+    pub fn published_since(
+        conn: &mut DbConn,
+        channel_id: &str,
+        since: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<String>> {
+        publish_targets::table
+            .filter(publish_targets::channel_id.eq(channel_id))
+            .filter(publish_targets::status.eq("published"))
+            .filter(publish_targets::published_at.ge(since))
+            .filter(publish_targets::remote_id.is_not_null())
+            .select(publish_targets::remote_id.assume_not_null())
+            .order(publish_targets::published_at.desc())
+            .limit(limit)
+            .load(conn)
+    }
+
     /// Applies changes and stamps the time.
     pub fn update(conn: &mut DbConn, id: &str, changes: &TargetChanges) -> QueryResult<usize> {
         diesel::update(publish_targets::table.find(id))

@@ -24,6 +24,7 @@ diesel::table! {
         time_zone -> Text,
         approval_roles -> Text,
         approvals_required -> Integer,
+        inbox_settings -> Text,
     }
 }
 
@@ -429,6 +430,213 @@ diesel::joinable!(activity_events -> workspaces (workspace_id));
 diesel::joinable!(posts -> workspaces (workspace_id));
 diesel::joinable!(post_variants -> posts (post_id));
 diesel::joinable!(post_variants -> channels (channel_id));
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        display_name -> Text,
+        notes -> Nullable<Text>,
+        tags -> Text,
+        lists -> Text,
+        advocate -> Bool,
+        followers -> Nullable<BigInt>,
+        advocacy_score -> Double,
+        interactions -> BigInt,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contact_identities (id) {
+        id -> Text,
+        workspace_id -> Text,
+        contact_id -> Text,
+        platform -> Text,
+        remote_id -> Text,
+        handle -> Text,
+        display_name -> Nullable<Text>,
+        followers -> Nullable<BigInt>,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_items (id) {
+        id -> Text,
+        workspace_id -> Text,
+        channel_id -> Text,
+        platform -> Text,
+        kind -> Text,
+        remote_id -> Text,
+        thread_remote_id -> Text,
+        parent_remote_id -> Nullable<Text>,
+        post_remote_id -> Nullable<Text>,
+        post_id -> Nullable<Text>,
+        listening_query_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        author_remote_id -> Text,
+        author_handle -> Text,
+        author_name -> Nullable<Text>,
+        author_followers -> Nullable<BigInt>,
+        body -> Text,
+        url -> Nullable<Text>,
+        lang -> Nullable<Text>,
+        sentiment_score -> Nullable<Double>,
+        sentiment_label -> Nullable<Text>,
+        status -> Text,
+        priority -> Text,
+        assignee_id -> Nullable<Text>,
+        tags -> Text,
+        source -> Text,
+        remote_created_at -> Timestamp,
+        received_at -> Timestamp,
+        first_response_due_at -> Nullable<Timestamp>,
+        first_response_at -> Nullable<Timestamp>,
+        resolution_due_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_replies (id) {
+        id -> Text,
+        workspace_id -> Text,
+        item_id -> Text,
+        body -> Text,
+        saved_reply_id -> Nullable<Text>,
+        status -> Text,
+        idempotency_key -> Text,
+        remote_id -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        error -> Nullable<Text>,
+        attempts -> Integer,
+        created_by -> Text,
+        approved_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> Text,
+        workspace_id -> Text,
+        item_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        rule_version -> Nullable<Integer>,
+        action -> Text,
+        detail -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_rules (id) {
+        id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        position -> Integer,
+        enabled -> Bool,
+        version -> Integer,
+        definition -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_rule_versions (rule_id, version) {
+        rule_id -> Text,
+        version -> Integer,
+        name -> Text,
+        enabled -> Bool,
+        definition -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    saved_replies (id) {
+        id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        body -> Text,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    listening_queries (id) {
+        id -> Text,
+        workspace_id -> Text,
+        channel_id -> Text,
+        name -> Text,
+        query -> Text,
+        subject -> Text,
+        enabled -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_cursors (channel_id, stream) {
+        channel_id -> Text,
+        stream -> Text,
+        cursor -> Nullable<Text>,
+        polled_at -> Timestamp,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_receipts (channel_id, digest) {
+        channel_id -> Text,
+        digest -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignment_rotations (workspace_id, pool) {
+        workspace_id -> Text,
+        pool -> Text,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbox_alerts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        hour_start -> Timestamp,
+        observed -> BigInt,
+        expected -> Double,
+        z_score -> Double,
+        item_ids -> Text,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(post_transitions -> posts (post_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(campaigns -> workspaces (workspace_id));
@@ -468,4 +676,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    contacts,
+    contact_identities,
+    inbox_items,
+    inbox_replies,
+    moderation_log,
+    inbox_rules,
+    inbox_rule_versions,
+    saved_replies,
+    listening_queries,
+    inbox_cursors,
+    webhook_receipts,
+    assignment_rotations,
+    inbox_alerts,
 );

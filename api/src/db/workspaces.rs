@@ -144,3 +144,18 @@ impl WorkspaceRow {
         diesel::delete(workspaces::table.find(id)).execute(conn)
     }
 }
+
+/// A workspace's inbox settings (JSON; `{}` until someone sets them).
+pub fn inbox_settings(conn: &mut DbConn, workspace_id: &str) -> QueryResult<String> {
+    workspaces::table
+        .find(workspace_id)
+        .select(workspaces::inbox_settings)
+        .first(conn)
+}
+
+/// Replaces a workspace's inbox settings.
+pub fn set_inbox_settings(conn: &mut DbConn, workspace_id: &str, json: &str) -> QueryResult<usize> {
+    diesel::update(workspaces::table.find(workspace_id))
+        .set(workspaces::inbox_settings.eq(json))
+        .execute(conn)
+}

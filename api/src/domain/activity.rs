@@ -80,6 +80,24 @@ event_types! {
     ChannelResumed => "channel.resumed",
     /// A channel was disconnected and removed.
     ChannelDisconnected => "channel.disconnected",
+    /// An item arrived in the inbox (after the rules ran on it).
+    InboxItemCreated => "inbox.item_created",
+    /// An item's status, priority or tags changed.
+    InboxItemUpdated => "inbox.item_updated",
+    /// An item was assigned to a member, or unassigned.
+    InboxItemAssigned => "inbox.item_assigned",
+    /// An item was hidden, deleted, reported or its author blocked on the platform.
+    InboxItemModerated => "inbox.item_moderated",
+    /// A reply waits for someone's approval before it is sent.
+    InboxReplyAwaitingApproval => "inbox.reply_awaiting_approval",
+    /// A reply reached the platform.
+    InboxReplySent => "inbox.reply_sent",
+    /// A reply could not be sent (`data.error` says why).
+    InboxReplyFailed => "inbox.reply_failed",
+    /// A rule's `notify` action matched an item (`data.label` is the rule's label).
+    InboxRuleNotified => "inbox.rule_notified",
+    /// Negative items spiked against the recent baseline (`data.item_ids` drove it).
+    InboxSpikeDetected => "inbox.spike_detected",
     /// A test delivery asked for by hand (sent only to the endpoint tested).
     WebhookTest => "webhook.test",
     /// A webhook endpoint was disabled after sustained failure or a `410 Gone`.

@@ -117,3 +117,35 @@ id_type!(
     /// One delivery of an event to a webhook endpoint.
     WebhookDeliveryId
 );
+id_type!(
+    /// An inbox item: a mention, comment, message, review or listening hit.
+    InboxItemId
+);
+id_type!(
+    /// A reply written in Plaza to an inbox item.
+    InboxReplyId
+);
+id_type!(
+    /// A person of the community.
+    ContactId
+);
+id_type!(
+    /// A contact's account on one platform.
+    ContactIdentityId
+);
+id_type!(
+    /// An inbox rule.
+    RuleId
+);
+id_type!(
+    /// A saved reply.
+    SavedReplyId
+);
+id_type!(
+    /// A listening query.
+    ListeningQueryId
+);
+id_type!(
+    /// A crisis alert.
+    AlertId
+);

@@ -1,15 +1,24 @@
 //! Pure domain logic: no I/O, no HTTP, no SQL.
 
 pub mod activity;
+pub mod advocacy;
+pub mod business_hours;
 pub mod campaigns;
+pub mod crisis;
 pub mod email;
 pub mod events;
 pub mod ids;
+pub mod inbox;
+pub mod inbox_settings;
+pub mod language;
 pub mod password;
 pub mod post_content;
 pub mod posting_slots;
 pub mod registrations;
 pub mod roles;
+pub mod rules;
+pub mod saved_replies;
+pub mod sentiment;
 pub mod settings;
 pub mod spreadsheet;
 pub mod text;

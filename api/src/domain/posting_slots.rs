@@ -30,7 +30,8 @@ pub enum Weekday {
 }
 
 impl Weekday {
-    fn of(day: chrono::Weekday) -> Self {
+    /// The day of a chrono weekday.
+    pub fn of(day: chrono::Weekday) -> Self {
         match day {
             chrono::Weekday::Mon => Self::Monday,
             chrono::Weekday::Tue => Self::Tuesday,
@@ -58,7 +59,7 @@ pub struct PostingSlot {
     pub time: NaiveTime,
 }
 
-mod hh_mm {
+pub(crate) mod hh_mm {
     use chrono::NaiveTime;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -7,16 +7,20 @@ pub mod calendar;
 pub mod campaigns;
 pub mod channel_oauth;
 pub mod channels;
+pub mod contacts;
 pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod inbox;
 pub mod invitations;
 pub mod jobs;
+pub mod listening;
 pub mod live;
 pub mod me;
 pub mod media;
 pub mod members;
+pub mod platform_hooks;
 pub mod plugins;
 pub mod posts;
 pub mod problems;
@@ -139,7 +143,44 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(webhooks::deliveries::test_webhook)
                 .service(webhooks::deliveries::list_webhook_deliveries)
                 .service(webhooks::deliveries::get_webhook_delivery)
-                .service(webhooks::deliveries::replay_webhook_delivery),
+                .service(webhooks::deliveries::replay_webhook_delivery)
+                .service(inbox::items::list_inbox_items)
+                .service(inbox::items::bulk_update_inbox_items)
+                .service(inbox::items::get_inbox_item)
+                .service(inbox::items::update_inbox_item)
+                .service(inbox::items::poll_channel_inbox)
+                .service(inbox::replies::create_inbox_reply)
+                .service(inbox::replies::list_inbox_replies)
+                .service(inbox::replies::review_inbox_reply)
+                .service(inbox::moderation::moderate_inbox_item)
+                .service(inbox::log::list_moderation_log)
+                .service(inbox::log::list_inbox_item_log)
+                .service(inbox::settings::get_inbox_settings)
+                .service(inbox::settings::put_inbox_settings)
+                .service(inbox::settings::list_inbox_alerts)
+                .service(inbox::settings::acknowledge_inbox_alert)
+                .service(inbox::rules::dry_run_inbox_rule)
+                .service(inbox::rules::create_inbox_rule)
+                .service(inbox::rules::list_inbox_rules)
+                .service(inbox::rules::get_inbox_rule)
+                .service(inbox::rules::update_inbox_rule)
+                .service(inbox::rules::delete_inbox_rule)
+                .service(inbox::rules::list_inbox_rule_versions)
+                .service(inbox::saved_replies::create_saved_reply)
+                .service(inbox::saved_replies::list_saved_replies)
+                .service(inbox::saved_replies::get_saved_reply)
+                .service(inbox::saved_replies::update_saved_reply)
+                .service(inbox::saved_replies::delete_saved_reply)
+                .service(contacts::list_contacts)
+                .service(contacts::get_contact)
+                .service(contacts::update_contact)
+                .service(contacts::merge_contact)
+                .service(contacts::split_contact)
+                .service(listening::create_listening_query)
+                .service(listening::list_listening_queries)
+                .service(listening::update_listening_query)
+                .service(listening::delete_listening_query)
+                .service(platform_hooks::receive_platform_webhook),
         );
 }
 

@@ -191,28 +191,47 @@ pub fn enqueue_delivery(
 /// its workspace that subscribes to its type (inside the recording
 /// transaction).
 pub fn fan_out(conn: &mut DbConn, event: &ActivityRow) -> QueryResult<usize> {
-    let endpoints = EndpointRow::enabled(conn, &event.workspace_id)?;
-    let wanting: Vec<&EndpointRow> = endpoints
-        .iter()
-        .filter(|endpoint| subscribes(endpoint, &event.event_type))
-        .collect();
-    if wanting.is_empty() {
+    fan_out_many(conn, &event.workspace_id, std::slice::from_ref(event))
+}
+
+/// [`fan_out`] for several events of one workspace, reading its endpoints once.
+pub fn fan_out_many(
+    conn: &mut DbConn,
+    workspace_id: &str,
+    events: &[ActivityRow],
+) -> QueryResult<usize> {
+    if events.is_empty() {
         return Ok(0);
     }
-    let body = serde_json::to_string(&crate::activity::ActivityEvent::from_row(event.clone()))
-        .unwrap_or_default();
-    for endpoint in &wanting {
-        enqueue_delivery(
-            conn,
-            endpoint,
-            &event.id,
-            &event.event_type,
-            body.clone(),
-            None,
-            event.occurred_at,
-        )?;
+    let endpoints = EndpointRow::enabled(conn, workspace_id)?;
+    if endpoints.is_empty() {
+        return Ok(0);
     }
-    Ok(wanting.len())
+    let mut queued = 0;
+    for event in events {
+        let wanting: Vec<&EndpointRow> = endpoints
+            .iter()
+            .filter(|endpoint| subscribes(endpoint, &event.event_type))
+            .collect();
+        if wanting.is_empty() {
+            continue;
+        }
+        let body = serde_json::to_string(&crate::activity::ActivityEvent::from_row(event.clone()))
+            .unwrap_or_default();
+        for endpoint in wanting {
+            enqueue_delivery(
+                conn,
+                endpoint,
+                &event.id,
+                &event.event_type,
+                body.clone(),
+                None,
+                event.occurred_at,
+            )?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }
 
 /// The secrets an endpoint signs with at `now`: its own, then the one it

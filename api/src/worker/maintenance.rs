@@ -6,7 +6,11 @@
 //!   resume from before that; webhook deliveries keep their own copy);
 //! - finished webhook deliveries (and their attempts) older than that too;
 //! - succeeded jobs finished more than a week ago. Dead jobs stay until an
-//!   administrator retries them: they are the dead letters.
+//!   administrator retries them: they are the dead letters;
+//! - platform webhook receipts older than `inbox_webhook_replay_hours`.
+//!
+//! It also looks for spikes of negative inbox items in the hours that
+//! closed last ([`crate::inbox::spikes`]).
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::QueryResult;
@@ -43,12 +47,16 @@ pub async fn handle(state: &AppState, _job: &ClaimedJob) -> JobOutcome {
     let now = crate::db::now();
     let events_before = now - TimeDelta::days(i64::from(state.config.activity_retention_days));
     let jobs_before = now - TimeDelta::days(KEEP_SUCCEEDED_DAYS);
+    let receipts_before = now
+        - TimeDelta::hours(i64::try_from(state.config.inbox_webhook_replay_hours).unwrap_or(48));
     let (events, deliveries, finished) = state
         .db
         .write(move |conn| {
             let events = ActivityRow::prune(conn, events_before)?;
             let deliveries = DeliveryRow::prune(conn, events_before)?;
             let finished = JobRow::prune_succeeded(conn, jobs_before)?;
+            crate::db::inbox::prune_webhook_receipts(conn, receipts_before)?;
+            crate::inbox::spikes::detect_recent(conn, now)?;
             Ok::<_, ApiError>((events, deliveries, finished))
         })
         .await

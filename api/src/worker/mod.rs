@@ -27,6 +27,7 @@ use tokio::sync::Notify;
 
 use crate::db::now as db_now;
 use crate::error::ApiError;
+use crate::inbox;
 use crate::jobs::{self, ClaimedJob, RandomJitter, Retry};
 use crate::publishing::{self, token_refresh};
 use crate::state::AppState;
@@ -85,6 +86,15 @@ const HANDLERS: &[(&str, Handler)] = &[
     (webhooks::DELIVER_WEBHOOK, |state, job| {
         Box::pin(webhooks::delivery::handle(state, job))
     }),
+    (inbox::polling::POLL, |state, job| {
+        Box::pin(inbox::polling::handle(state, job))
+    }),
+    (inbox::replies::SEND_REPLY, |state, job| {
+        Box::pin(inbox::replies::handle(state, job))
+    }),
+    (inbox::actions::PLATFORM_ACTION, |state, job| {
+        Box::pin(inbox::actions::handle(state, job))
+    }),
 ];
 
 fn handler_for(kind: &str) -> Option<Handler> {
@@ -114,11 +124,13 @@ async fn claim(
     let db = state.db.clone();
     let owner = worker.to_owned();
     let lease = lease(state);
+    let poll_secs = state.config.inbox_poll_secs;
     actix_web::web::block(move || -> anyhow::Result<Vec<ClaimedJob>> {
         let mut conn = db.write_conn()?;
         jobs::rescue_expired(&mut conn, now)?;
         token_refresh::enqueue_expiring(&mut conn, now)?;
         maintenance::plan(&mut conn, now)?;
+        inbox::polling::enqueue_due(&mut conn, now, poll_secs)?;
         Ok(jobs::claim(&mut conn, &owner, &kinds(), n, lease, now)?)
     })
     .await?

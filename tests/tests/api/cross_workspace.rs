@@ -29,7 +29,7 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "import_posts" => Some(json!({"posts": []})),
         "approve_post" | "request_post_changes" | "cancel_post" => Some(json!({"reason": "x"})),
         "schedule_post" => Some(json!({"scheduled_at": "2999-01-01T00:00:00Z"})),
-        "queue_post" | "retry_post" => Some(json!({})),
+        "queue_post" | "retry_post" | "put_inbox_settings" => Some(json!({})),
         "create_post_comment" => Some(json!({"body": "Hijacked"})),
         // JSON, not a form: access is checked before the body is looked at.
         "upload_media" => Some(json!({"file": "iVBORw0KGgo="})),
@@ -54,6 +54,27 @@ fn body_for(operation_id: &str) -> Option<Value> {
         })),
         "update_webhook" => Some(json!({"enabled": false})),
         "rotate_webhook_secret" => Some(json!({"secret": SECRET})),
+        "update_inbox_item" => Some(json!({"status": "spam"})),
+        "bulk_update_inbox_items" => Some(json!({"item_ids": [], "status": "spam"})),
+        "create_inbox_reply" => Some(json!({"text": "Hijacked"})),
+        "review_inbox_reply" => Some(json!({"approve": true})),
+        "moderate_inbox_item" => Some(json!({"action": "hide"})),
+        "dry_run_inbox_rule" => Some(json!({
+            "definition": {"when": {"type": "contains_words", "words": ["x"]}, "actions": [{"type": "stop"}]}
+        })),
+        "create_inbox_rule" | "update_inbox_rule" => Some(json!({
+            "name": "Hijack",
+            "definition": {"when": {"type": "contains_words", "words": ["x"]}, "actions": [{"type": "stop"}]}
+        })),
+        "create_saved_reply" | "update_saved_reply" => {
+            Some(json!({"name": "Hijack", "text": "Hijacked"}))
+        }
+        "update_contact" => Some(json!({"name": "Hijacked"})),
+        "merge_contact" => Some(json!({"contact_id": uuid::Uuid::now_v7()})),
+        "split_contact" => Some(json!({"identity_id": uuid::Uuid::now_v7()})),
+        "create_listening_query" | "update_listening_query" => {
+            Some(json!({"name": "Hijack", "query": "acme"}))
+        }
         _ => None,
     }
 }
@@ -164,6 +185,8 @@ async fn another_workspaces_objects_answer_404() {
     )
     .await;
 
+    let inbox = inbox_ids(&app, &ada, &ws, &channel, &platform).await;
+
     let mallory = app.signup("mallory@example.com").await;
     let mallorys = app.create_workspace(&mallory, "Mallory's").await;
     let (_, mallory_token) = app
@@ -207,7 +230,14 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{registration_id}", &registration)
             .replace("{media_id}", media_id)
             .replace("{webhook_id}", &webhook)
-            .replace("{delivery_id}", &delivery);
+            .replace("{delivery_id}", &delivery)
+            .replace("{item_id}", &inbox.item)
+            .replace("{reply_id}", &inbox.reply)
+            .replace("{contact_id}", &inbox.contact)
+            .replace("{rule_id}", &inbox.rule)
+            .replace("{saved_reply_id}", &inbox.saved_reply)
+            .replace("{query_id}", &inbox.query)
+            .replace("{alert_id}", &inbox.alert);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"
@@ -315,4 +345,122 @@ async fn another_workspaces_objects_answer_404() {
     ))
     .await;
     assert_eq!(registration["status"], "registered");
+}
+
+/// Ids of one of each inbox object of a workspace.
+struct InboxIds {
+    item: String,
+    reply: String,
+    contact: String,
+    rule: String,
+    saved_reply: String,
+    query: String,
+    alert: String,
+}
+
+async fn inbox_ids(
+    app: &TestApp,
+    ada: &plaza_tests::Session,
+    ws: &str,
+    channel: &str,
+    platform: &FakePlatform,
+) -> InboxIds {
+    platform.mention("fan", "Acme secret complaint");
+    let base = format!("/v1/workspaces/{ws}");
+    app.call(
+        app.post(
+            &format!("{base}/channels/{channel}/inbox/poll"),
+            &ada.access,
+            &json!({}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let items = app
+        .call(
+            app.get(&format!("{base}/inbox/items"), &ada.access),
+            StatusCode::OK,
+        )
+        .await;
+    let item = items["data"][0]["id"].as_str().unwrap().to_owned();
+    let contact = items["data"][0]["author"]["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = app
+        .call(
+            app.post(
+                &format!("{base}/inbox/items/{item}/replies"),
+                &ada.access,
+                &json!({"text": "Acme answer"}),
+            ),
+            StatusCode::ACCEPTED,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rule = app
+        .call(
+            app.post(
+                &format!("{base}/inbox/rules"),
+                &ada.access,
+                &json!({"name": "Acme rule", "definition": {"when": {"type": "contains_words", "words": ["acme"]}, "actions": [{"type": "tag", "tag": "acme"}]}}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let saved_reply = app
+        .call(
+            app.post(
+                &format!("{base}/saved-replies"),
+                &ada.access,
+                &json!({"name": "Acme", "text": "Acme thanks"}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // No test plugin searches and nothing raises an alert on demand: both
+    // rows go in directly.
+    let (query, alert) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    let sql = [
+        format!(
+            "INSERT INTO listening_queries (id, workspace_id, channel_id, name, query, subject, enabled, created_by, created_at, updated_at) \
+             VALUES ('{query}', '{ws}', '{channel}', 'Acme', 'acme', 'brand', TRUE, '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            ada.user_id
+        ),
+        format!(
+            "INSERT INTO inbox_alerts (id, workspace_id, hour_start, observed, expected, z_score, item_ids, created_at) \
+             VALUES ('{alert}', '{ws}', '2026-01-01 00:00:00', 40, 2.0, 9.0, '[]', '2026-01-01 01:00:00')"
+        ),
+    ];
+    app.state
+        .db
+        .write(move |conn| {
+            use diesel::RunQueryDsl;
+            for statement in sql {
+                diesel::sql_query(statement).execute(conn)?;
+            }
+            Ok::<_, plaza_api::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    InboxIds {
+        item,
+        reply,
+        contact,
+        rule,
+        saved_reply,
+        query,
+        alert,
+    }
 }

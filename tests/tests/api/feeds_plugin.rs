@@ -222,3 +222,97 @@ async fn a_malformed_feed_is_refused_with_a_reason() {
         other => panic!("expected invalid, got {other:?}"),
     }
 }
+
+#[actix_web::test]
+async fn a_listening_query_tags_what_it_finds_in_the_inbox() {
+    let app = TestApp::spawn_with_plugins().await;
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let receiver = Receiver::start();
+    serve(
+        &receiver,
+        feed(
+            "rss",
+            &[
+                ("c", "Espresso machines compared", "2025-01-08T10:00:00Z"),
+                ("b", "Cold brew", "2025-01-07T10:00:00Z"),
+                ("a", "Espresso", "2025-01-06T10:00:00Z"),
+            ],
+        ),
+        "\"v1\"",
+    );
+    let channel = connect_feed(&app, &owner, &ws, &format!("{}/feed.xml", receiver.url)).await;
+    let channel = channel["id"].as_str().unwrap();
+    let base = format!("/v1/workspaces/{ws}");
+    let query = app
+        .call(
+            app.post(
+                &format!("{base}/listening-queries"),
+                &owner.access,
+                &json!({"channel_id": channel, "name": "Espresso talk", "query": "espresso", "subject": "topic"}),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(query["subject"], "topic");
+    let poll = app
+        .call(
+            app.post(
+                &format!("{base}/channels/{channel}/inbox/poll"),
+                &owner.access,
+                &json!({}),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let streams: Vec<&str> = poll["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stream"].as_str().unwrap())
+        .collect();
+    assert_eq!(streams[0], "mentions", "{poll}");
+    assert!(streams[1].starts_with("search:"), "{poll}");
+    assert_eq!(poll["created"], 3, "every entry once: {poll}");
+
+    let hits = app
+        .call(
+            app.get(
+                &format!(
+                    "{base}/inbox/items?listening_query_id={}",
+                    query["id"].as_str().unwrap()
+                ),
+                &owner.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let mut titles: Vec<&str> = hits["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
+    titles.sort_unstable();
+    assert_eq!(titles.len(), 2, "{hits}");
+    assert!(
+        titles.iter().all(|t| t.to_lowercase().contains("espresso")),
+        "{titles:?}"
+    );
+
+    // A channel whose plugin cannot search is refused for listening.
+    let platform = plaza_tests::fake_platform::FakePlatform::start("t0ken");
+    let other = app
+        .connect_channel(&owner, &ws, &platform.url, "t0ken")
+        .await;
+    let refused = app
+        .post(
+            &format!("{base}/listening-queries"),
+            &owner.access,
+            &json!({"channel_id": other["id"], "name": "x", "query": "x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -20,6 +20,8 @@ mod discord;
 mod events;
 mod faults;
 mod feeds_plugin;
+mod inbox;
+mod inbox_hooks;
 mod invitations;
 mod jobs;
 mod jwt_attacks;

@@ -350,3 +350,81 @@ async fn messages_from_others_come_back_with_their_author_and_moderation_reaches
         other => panic!("a revoked token is unauthorized, got {other:?}"),
     }
 }
+
+#[actix_web::test]
+async fn a_message_in_the_room_reaches_the_inbox_and_the_answer_from_plaza_reaches_the_room() {
+    let s = setup().await;
+    s.synapse
+        .say(&s.reader, &s.room, "Is the coffee club open on Sunday?")
+        .await;
+    let base = format!("/v1/workspaces/{}", s.ws);
+    let poll = s
+        .app
+        .call(
+            s.app.post(
+                &format!("{base}/channels/{}/inbox/poll", s.channel),
+                &s.owner.access,
+                &json!({}),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(poll["created"], 1, "{poll}");
+    let items = s
+        .app
+        .call(
+            s.app.get(&format!("{base}/inbox/items"), &s.owner.access),
+            StatusCode::OK,
+        )
+        .await;
+    let item = &items["data"][0];
+    assert_eq!(item["text"], "Is the coffee club open on Sunday?");
+    assert_eq!(item["author"]["remote_id"], s.reader.user_id.as_str());
+    assert_eq!(item["author"]["name"], "Rita Reader");
+    assert_eq!(item["platform"], "matrix");
+
+    let id = item["id"].as_str().unwrap();
+    s.app
+        .call(
+            s.app.post(
+                &format!("{base}/inbox/items/{id}/replies"),
+                &s.owner.access,
+                &json!({"text": "Yes, from 10:00, {{author.first_name}}!"}),
+            ),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    run_due(&s.app.state, "w1", Utc::now().naive_utc())
+        .await
+        .unwrap();
+    let replies = s
+        .app
+        .call(
+            s.app
+                .get(&format!("{base}/inbox/items/{id}/replies"), &s.owner.access),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(replies[0]["status"], "sent", "{replies}");
+    let remote = replies[0]["remote_id"].as_str().unwrap();
+    let answer = s.synapse.event(&s.reader, &s.room, remote).await;
+    assert_eq!(
+        answer["content"]["body"], "Yes, from 10:00, Rita!",
+        "{answer}"
+    );
+    assert_eq!(answer["sender"], s.bot.user_id.as_str());
+
+    // Plaza's own answer is not taken in as a new item.
+    let again = s
+        .app
+        .call(
+            s.app.post(
+                &format!("{base}/channels/{}/inbox/poll", s.channel),
+                &s.owner.access,
+                &json!({}),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(again["created"], 0, "{again}");
+}

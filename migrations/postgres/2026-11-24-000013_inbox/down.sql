@@ -1,0 +1,14 @@
+DROP TABLE inbox_alerts;
+DROP TABLE assignment_rotations;
+DROP TABLE webhook_receipts;
+DROP TABLE inbox_cursors;
+DROP TABLE listening_queries;
+DROP TABLE saved_replies;
+DROP TABLE inbox_rule_versions;
+DROP TABLE inbox_rules;
+DROP TABLE moderation_log;
+DROP TABLE inbox_replies;
+DROP TABLE inbox_items;
+DROP TABLE contact_identities;
+DROP TABLE contacts;
+ALTER TABLE workspaces DROP COLUMN inbox_settings;
