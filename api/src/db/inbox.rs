@@ -330,7 +330,8 @@ impl InboxItemRow {
         if let Some(now) = filter.overdue_at {
             query = query
                 .filter(inbox_items::first_response_at.is_null())
-                .filter(inbox_items::first_response_due_at.lt(now));
+                .filter(inbox_items::first_response_due_at.lt(now))
+                .filter(inbox_items::status.ne_all(["resolved", "spam", "hidden"]));
         }
         query.order(inbox_items::id.desc()).limit(limit).load(conn)
     }

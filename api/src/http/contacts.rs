@@ -256,7 +256,6 @@ pub async fn list_contacts(
         .and_then(|a| a.parse::<usize>().ok())
         .unwrap_or(0);
     let limit = page.limit as usize;
-    let mut position = 0;
     page.finish(
         rows,
         |row| match order {
@@ -264,7 +263,6 @@ pub async fn list_contacts(
             ContactOrder::Advocacy => (offset + limit).to_string(),
         },
         |row| {
-            position += 1;
             let score = stored_score(&row);
             view(row, &identities, score)
         },

@@ -567,6 +567,24 @@ async fn people_triage_items_one_by_one_and_in_bulk() {
         .unwrap();
     assert_eq!(unknown_filter.status(), StatusCode::BAD_REQUEST);
 
+    // Overdue: unanswered past the due time, and not resolved, spam or hidden.
+    let ws = s.ws.clone();
+    s.app
+        .state
+        .db
+        .write(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!(
+                "UPDATE inbox_items SET first_response_due_at = '2026-01-01 00:00:00' WHERE workspace_id = '{ws}'"
+            ))
+            .execute(conn)
+            .map_err(plaza_api::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(s.items("?overdue=true").await.len(), 4);
+    assert_eq!(s.items("").await[0]["sla"]["overdue"], true);
+
     // Bulk: resolve three, one id unknown.
     let ids: Vec<&str> = items
         .iter()
@@ -591,6 +609,11 @@ async fn people_triage_items_one_by_one_and_in_bulk() {
     assert_eq!(bulk["not_found"], json!([unknown]));
     let resolved = s.items("?status=resolved&tag=handled").await;
     assert_eq!(resolved.len(), 3);
+    assert_eq!(
+        s.items("?overdue=true").await.len(),
+        1,
+        "resolved items are not overdue"
+    );
     assert!(resolved.iter().all(|i| i["sla"]["resolved_at"].is_string()));
 
     // Another workspace's ids answer 404.
