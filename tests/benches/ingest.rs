@@ -186,10 +186,12 @@ async fn measure(name: &str, url: Option<String>, items: usize, batch: usize, wr
         let mut chunk: Vec<IncomingItem> = (0..batch.min(items - n))
             .map(|i| item(&mut rng, n + i))
             .collect();
-        // One in ten comes again (polling and a webhook both saw it).
-        if n >= batch {
+        // One in ten comes again (polling and a webhook both saw it): a
+        // repeat from the tail of the batch its channel took before (the
+        // head of each batch is itself made of repeats).
+        if n >= batch * writers {
             for k in 0..chunk.len() / 10 {
-                chunk[k].remote_id = format!("m{}", n - batch + k);
+                chunk[k].remote_id = format!("m{}", n - batch * (writers - 1) - 1 - k);
             }
         }
         n += chunk.len();

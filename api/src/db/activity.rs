@@ -28,9 +28,11 @@ pub struct ActivityRow {
     pub occurred_at: NaiveDateTime,
 }
 
-/// A new event; the database numbers it.
+/// A new event; the database numbers it. (`None` is NULL, not DEFAULT: the
+/// insert is then one prepared statement, cached, and batches go in as one
+/// multi-row statement on SQLite too.)
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = activity_events)]
+#[diesel(table_name = activity_events, treat_none_as_default_value = false)]
 pub struct NewActivityRow<'a> {
     /// `evt_…`.
     pub id: &'a str,
@@ -64,13 +66,10 @@ impl NewActivityRow<'_> {
                 .bind::<Text, _>(self.workspace_id)
                 .execute(pg)?;
         }
-        diesel::insert_into(activity_events::table)
+        on_engine!(conn, |c| diesel::insert_into(activity_events::table)
             .values(self)
-            .execute(conn)?;
-        activity_events::table
-            .filter(activity_events::id.eq(self.id))
-            .select(ActivityRow::as_select())
-            .first(conn)
+            .returning(ActivityRow::as_returning())
+            .get_result(c))
     }
 }
 
@@ -85,39 +84,26 @@ pub fn append_many(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    match conn {
-        DbConn::Postgres(pg) => {
-            diesel::sql_query(LOCK_WORKSPACE_LOG)
-                .bind::<Text, _>(workspace_id)
-                .execute(pg)?;
-            diesel::sql_query("SELECT pg_notify('plaza_activity', $1)")
-                .bind::<Text, _>(workspace_id)
-                .execute(pg)?;
-            for chunk in events.chunks(1000) {
-                diesel::insert_into(activity_events::table)
-                    .values(chunk)
-                    .execute(pg)?;
-            }
-        }
-        DbConn::Sqlite(lite) => {
-            for event in events {
-                diesel::insert_into(activity_events::table)
-                    .values(event)
-                    .execute(lite)?;
-            }
-        }
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query(LOCK_WORKSPACE_LOG)
+            .bind::<Text, _>(workspace_id)
+            .execute(pg)?;
+        diesel::sql_query("SELECT pg_notify('plaza_activity', $1)")
+            .bind::<Text, _>(workspace_id)
+            .execute(pg)?;
     }
+    // Six columns × 1,000 rows stays under both engines' parameter limits.
     let mut stored = Vec::with_capacity(events.len());
-    for chunk in events.chunks(500) {
-        let ids: Vec<&str> = chunk.iter().map(|e| e.id).collect();
-        stored.extend(
+    for chunk in events.chunks(1000) {
+        stored.extend(on_engine!(conn, |c| diesel::insert_into(
             activity_events::table
-                .filter(activity_events::id.eq_any(ids))
-                .select(ActivityRow::as_select())
-                .order(activity_events::seq.asc())
-                .load::<ActivityRow>(conn)?,
-        );
+        )
+        .values(chunk)
+        .returning(ActivityRow::as_returning())
+        .get_results::<ActivityRow>(c))?);
     }
+    // RETURNING promises no order; the log's order is `seq`.
+    stored.sort_by_key(|row| row.seq);
     Ok(stored)
 }
 

@@ -8,7 +8,7 @@ use super::schema::{contact_identities, contacts};
 
 /// A contact as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = contacts)]
+#[diesel(table_name = contacts, treat_none_as_default_value = false)]
 pub struct ContactRow {
     /// UUIDv7.
     pub id: String,
@@ -88,6 +88,62 @@ impl ContactRow {
             .values(self)
             .execute(conn)
             .map(drop)
+    }
+
+    /// Stores new contacts, a thousand to a statement.
+    pub fn insert_many(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
+        for chunk in rows.chunks(1000) {
+            on_engine!(conn, |c| diesel::insert_into(contacts::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// Counts new items from contacts (`(contact id, items)`) and moves
+    /// their last-seen time: one statement for every contact with the same
+    /// count (most write once per batch), and the count is added in the
+    /// database, so two batches at once both count.
+    pub fn count_interactions(
+        conn: &mut DbConn,
+        workspace_id: &str,
+        counts: &[(String, i64)],
+        seen_at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let mut by_count: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+        for (id, count) in counts {
+            by_count.entry(*count).or_default().push(id);
+        }
+        for (count, ids) in by_count {
+            for chunk in ids.chunks(1000) {
+                diesel::update(
+                    contacts::table
+                        .filter(contacts::workspace_id.eq(workspace_id))
+                        .filter(contacts::id.eq_any(chunk)),
+                )
+                .set((
+                    contacts::interactions.eq(contacts::interactions + count),
+                    contacts::last_seen_at.eq(seen_at),
+                ))
+                .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Raises a contact's audience to `followers` if that is more than it
+    /// had (its largest identity's).
+    pub fn raise_followers(conn: &mut DbConn, id: &str, followers: i64) -> QueryResult<()> {
+        diesel::update(
+            contacts::table.find(id).filter(
+                contacts::followers
+                    .is_null()
+                    .or(contacts::followers.lt(followers)),
+            ),
+        )
+        .set(contacts::followers.eq(followers))
+        .execute(conn)
+        .map(drop)
     }
 
     /// One contact of a workspace.
@@ -198,7 +254,7 @@ pub fn set_advocacy_score(conn: &mut DbConn, id: &str, score: f64) -> QueryResul
 
 /// An identity as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = contact_identities)]
+#[diesel(table_name = contact_identities, treat_none_as_default_value = false)]
 pub struct IdentityRow {
     /// UUIDv7.
     pub id: String,
@@ -229,6 +285,16 @@ impl IdentityRow {
             .values(self)
             .execute(conn)
             .map(drop)
+    }
+
+    /// Stores new identities, a thousand to a statement.
+    pub fn insert_many(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
+        for chunk in rows.chunks(1000) {
+            on_engine!(conn, |c| diesel::insert_into(contact_identities::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
     }
 
     /// The identities among `remote_ids` a workspace knows on a platform.

@@ -15,8 +15,10 @@ diesel::define_sql_function! {
 }
 
 /// An inbox item as stored.
+/// (`None` is NULL, not DEFAULT: one cached statement, and one multi-row
+/// statement per batch on SQLite too.)
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = inbox_items)]
+#[diesel(table_name = inbox_items, treat_none_as_default_value = false)]
 pub struct InboxItemRow {
     /// UUIDv7: items sort by arrival.
     pub id: String,
@@ -163,38 +165,42 @@ pub fn like_escape(text: &str) -> String {
     escaped
 }
 
+/// Makes ingestion into one workspace one batch at a time on PostgreSQL,
+/// until the transaction ends. Two batches at once (two channels, or a poll
+/// and a webhook) would otherwise update the same contacts and round-robin
+/// turns in different orders and deadlock. (SQLite has one writer anyway.)
+/// Only ingestion takes this lock, and it takes it first. Also plans the
+/// transaction's statements afresh (below).
+pub fn lock_ingestion(conn: &mut DbConn, workspace_id: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(1886152291, hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(workspace_id)
+            .execute(pg)?;
+        // A batch looks hundreds of ids up at once. A cached generic plan
+        // made while the inbox was small (a new workspace, statistics not
+        // yet gathered) scans the whole table for them; planning each
+        // statement with its values uses the indexes.
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
+    }
+    Ok(())
+}
+
 impl InboxItemRow {
     /// Stores new items, skipping any whose (channel, remote id) is already
     /// stored; answers the ids of those stored now.
     pub fn insert_new(conn: &mut DbConn, rows: &[Self]) -> QueryResult<Vec<String>> {
+        // 37 columns × 400 rows stays under PostgreSQL's 65,535 parameters
+        // and SQLite's 32,766.
         let mut stored = Vec::with_capacity(rows.len());
-        match conn {
-            DbConn::Postgres(pg) => {
-                // 37 columns × 400 rows stays under PostgreSQL's 65,535 parameters.
-                for chunk in rows.chunks(400) {
-                    stored.extend(
-                        diesel::insert_into(inbox_items::table)
-                            .values(chunk)
-                            .on_conflict((inbox_items::channel_id, inbox_items::remote_id))
-                            .do_nothing()
-                            .returning(inbox_items::id)
-                            .get_results::<String>(pg)?,
-                    );
-                }
-            }
-            DbConn::Sqlite(lite) => {
-                for row in rows {
-                    stored.extend(
-                        diesel::insert_into(inbox_items::table)
-                            .values(row)
-                            .on_conflict((inbox_items::channel_id, inbox_items::remote_id))
-                            .do_nothing()
-                            .returning(inbox_items::id)
-                            .get_result::<String>(lite)
-                            .optional()?,
-                    );
-                }
-            }
+        for chunk in rows.chunks(400) {
+            stored.extend(on_engine!(conn, |c| diesel::insert_into(
+                inbox_items::table
+            )
+            .values(chunk)
+            .on_conflict((inbox_items::channel_id, inbox_items::remote_id))
+            .do_nothing()
+            .returning(inbox_items::id)
+            .get_results::<String>(c))?);
         }
         Ok(stored)
     }

@@ -355,7 +355,7 @@ impl ListeningQueryRow {
 
 /// One entry of the moderation log.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = moderation_log)]
+#[diesel(table_name = moderation_log, treat_none_as_default_value = false)]
 pub struct ModerationLogRow {
     /// UUIDv7.
     pub id: String,
@@ -397,21 +397,11 @@ pub struct LogFilter {
 impl ModerationLogRow {
     /// Appends entries.
     pub fn append(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
-        for chunk in rows.chunks(500) {
-            match conn {
-                DbConn::Postgres(pg) => diesel::insert_into(moderation_log::table)
-                    .values(chunk)
-                    .execute(pg)?,
-                DbConn::Sqlite(lite) => {
-                    let mut n = 0;
-                    for row in chunk {
-                        n += diesel::insert_into(moderation_log::table)
-                            .values(row)
-                            .execute(lite)?;
-                    }
-                    n
-                }
-            };
+        // Eleven columns × 1,000 rows: one statement per thousand entries.
+        for chunk in rows.chunks(1000) {
+            on_engine!(conn, |c| diesel::insert_into(moderation_log::table)
+                .values(chunk)
+                .execute(c))?;
         }
         Ok(())
     }

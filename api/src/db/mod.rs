@@ -1,6 +1,18 @@
 //! Storage: one connection type over SQLite and PostgreSQL, a pool, and the
 //! queries each table needs.
 
+/// Runs one diesel statement on whichever engine `conn` is, for what the
+/// two-engine connection cannot express: multi-row inserts and RETURNING a
+/// whole row, which diesel builds for each engine separately.
+macro_rules! on_engine {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 pub mod activity;
 pub mod api_tokens;
 pub mod campaigns;

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::activity;
 use crate::db::DbConn;
 use crate::db::contacts::{ContactChanges, ContactRow, IdentityRow};
-use crate::db::inbox::{InboxItemRow, next_rotation};
+use crate::db::inbox::{InboxItemRow, lock_ingestion, next_rotation};
 use crate::db::inbox_rules::ModerationLogRow;
 use crate::db::publish_targets::PublishTargetRow;
 use crate::domain::activity::EventType;
@@ -252,7 +252,7 @@ pub fn store(
         };
         let evaluation = rules.evaluate(&facts);
         let mut row = new_row(channel, &channel_id, source, analysed, contact, &posts, now);
-        apply(conn, channel.workspace_id, &mut row, &evaluation.decisions)?;
+        let taken = apply(conn, channel.workspace_id, &mut row, evaluation.decisions)?;
         let priority = Priority::parse(&row.priority).unwrap_or(Priority::Normal);
         row.first_response_due_at = Some(
             settings
@@ -275,7 +275,7 @@ pub fn store(
                 .naive_utc(),
         );
         rows.push(row);
-        decisions.push(evaluation.decisions);
+        decisions.push(taken);
     }
 
     let stored: HashSet<String> = InboxItemRow::insert_new(conn, &rows)?.into_iter().collect();
@@ -288,11 +288,15 @@ pub fn store(
             continue;
         }
         created.push(row.id.clone());
-        events.push((EventType::InboxItemCreated, row.id.clone(), summary(row)));
+        events.push((
+            EventType::InboxItemCreated,
+            Some(row.id.as_str()),
+            summary(row),
+        ));
         if row.assignee_id.is_some() {
             events.push((
                 EventType::InboxItemAssigned,
-                row.id.clone(),
+                Some(row.id.as_str()),
                 json!({ "item_id": row.id, "assignee_id": row.assignee_id, "by": "rule" }),
             ));
         }
@@ -306,7 +310,7 @@ pub fn store(
                 }
                 RuleAction::Notify { label } => events.push((
                     EventType::InboxRuleNotified,
-                    row.id.clone(),
+                    Some(row.id.as_str()),
                     json!({ "item_id": row.id, "rule_id": decision.rule.id, "rule_version": decision.rule.version, "label": label, "item": summary(row) }),
                 )),
                 RuleAction::AutoReply { saved_reply_id } => {
@@ -321,10 +325,6 @@ pub fn store(
     }
     add_to_lists(conn, channel.workspace_id, &lists, now)?;
     ModerationLogRow::append(conn, &log)?;
-    let events: Vec<(EventType, Option<&str>, serde_json::Value)> = events
-        .iter()
-        .map(|(kind, subject, data)| (*kind, Some(subject.as_str()), data.clone()))
-        .collect();
     activity::record_many(conn, channel.workspace_id, &events)?;
     Ok(IngestOutcome {
         received,
@@ -391,32 +391,55 @@ fn new_row(
     }
 }
 
-/// Applies what the rules decided to the row about to be stored.
+/// Applies what the rules decided to the row about to be stored, and
+/// answers the decisions that changed something: a rule whose action was
+/// already done by an earlier one (the tag is there, the priority is set)
+/// took no action and leaves no entry in the moderation log.
 fn apply(
     conn: &mut DbConn,
     workspace_id: &str,
     row: &mut InboxItemRow,
-    decisions: &[Decision],
-) -> QueryResult<()> {
+    decisions: Vec<Decision>,
+) -> QueryResult<Vec<Decision>> {
     let mut tags: Vec<String> = Vec::new();
+    let mut taken = Vec::with_capacity(decisions.len());
     for decision in decisions {
-        match &decision.action {
-            RuleAction::Tag { tag } if !tags.contains(tag) => tags.push(tag.clone()),
-            RuleAction::SetPriority { priority } => row.priority = priority.as_str().to_owned(),
-            RuleAction::Assign { user_id } => row.assignee_id = Some(user_id.to_string()),
+        let changed = match &decision.action {
+            RuleAction::Tag { tag } => {
+                let new = !tags.contains(tag);
+                if new {
+                    tags.push(tag.clone());
+                }
+                new
+            }
+            RuleAction::SetPriority { priority } => {
+                replace(&mut row.priority, priority.as_str().to_owned())
+            }
+            RuleAction::Assign { user_id } => {
+                let before = row.assignee_id.replace(user_id.to_string());
+                before != row.assignee_id
+            }
             RuleAction::AssignRoundRobin { user_ids } => {
                 let mut pool: Vec<String> = user_ids.iter().map(ToString::to_string).collect();
                 pool.sort();
                 pool.dedup();
-                if !pool.is_empty() {
+                if pool.is_empty() {
+                    false
+                } else {
                     let turn = next_rotation(conn, workspace_id, &pool.join(","))?;
                     let len = i64::try_from(pool.len()).unwrap_or(1);
                     let index = usize::try_from(turn.rem_euclid(len)).unwrap_or(0);
-                    row.assignee_id = pool.get(index).cloned();
+                    let before = std::mem::replace(&mut row.assignee_id, pool.get(index).cloned());
+                    before != row.assignee_id
                 }
             }
-            RuleAction::SetStatus { status } => row.status = status.as_str().to_owned(),
-            _ => {}
+            RuleAction::SetStatus { status } => {
+                replace(&mut row.status, status.as_str().to_owned())
+            }
+            _ => true,
+        };
+        if changed {
+            taken.push(decision);
         }
     }
     if !tags.is_empty() {
@@ -425,7 +448,16 @@ fn apply(
     if row.status == ItemStatus::Resolved.as_str() {
         row.resolved_at = Some(row.received_at);
     }
-    Ok(())
+    Ok(taken)
+}
+
+/// Sets `field` to `value`; answers whether that changed it.
+fn replace(field: &mut String, value: String) -> bool {
+    if *field == value {
+        return false;
+    }
+    *field = value;
+    true
 }
 
 fn rule_log_entry(row: &InboxItemRow, decision: &Decision, now: NaiveDateTime) -> ModerationLogRow {
@@ -494,7 +526,7 @@ fn resolve_contacts(
         .map(|c| (c.id.clone(), c))
         .collect();
     let mut facts = HashMap::with_capacity(authors.len());
-    let mut seen = HashSet::new();
+    let mut counts: HashMap<String, i64> = HashMap::with_capacity(known.len());
     for identity in &known {
         let Some((author, count)) = authors.get(identity.remote_id.as_str()) else {
             continue;
@@ -516,16 +548,13 @@ fn resolve_contacts(
         let Some(contact) = contacts.get(&identity.contact_id) else {
             continue;
         };
-        let changes = ContactChanges {
-            interactions: Some(contact.interactions + count),
-            last_seen_at: Some(now),
-            followers: followers
-                .filter(|f| contact.followers.is_none_or(|known| *f > known))
-                .map(Some),
-            ..ContactChanges::default()
-        };
-        ContactRow::update(conn, channel.workspace_id, &contact.id, &changes, None)?;
-        seen.insert(identity.remote_id.clone());
+        // Two identities of one merged contact in a batch count together.
+        *counts.entry(contact.id.clone()).or_default() += count;
+        if let Some(followers) = followers
+            && contact.followers.is_none_or(|known| followers > known)
+        {
+            ContactRow::raise_followers(conn, &contact.id, followers)?;
+        }
         facts.insert(
             identity.remote_id.clone(),
             ContactFacts {
@@ -535,8 +564,13 @@ fn resolve_contacts(
             },
         );
     }
+    let counts: Vec<(String, i64)> = counts.into_iter().collect();
+    ContactRow::count_interactions(conn, channel.workspace_id, &counts, now)?;
+
+    let mut new_contacts = Vec::new();
+    let mut new_identities = Vec::new();
     for (remote_id, (author, count)) in &authors {
-        if seen.contains(*remote_id) {
+        if facts.contains_key(*remote_id) {
             continue;
         }
         let followers = author.followers.and_then(|f| i64::try_from(f).ok());
@@ -561,8 +595,7 @@ fn resolve_contacts(
             created_at: now,
             updated_at: now,
         };
-        contact.insert(conn)?;
-        IdentityRow {
+        new_identities.push(IdentityRow {
             id: uuid::Uuid::now_v7().to_string(),
             workspace_id: channel.workspace_id.to_owned(),
             contact_id: contact.id.clone(),
@@ -573,17 +606,19 @@ fn resolve_contacts(
             followers,
             first_seen_at: now,
             last_seen_at: now,
-        }
-        .insert(conn)?;
+        });
         facts.insert(
             (*remote_id).to_owned(),
             ContactFacts {
-                id: contact.id,
+                id: contact.id.clone(),
                 advocate: false,
                 lists: Vec::new(),
             },
         );
+        new_contacts.push(contact);
     }
+    ContactRow::insert_many(conn, &new_contacts)?;
+    IdentityRow::insert_many(conn, &new_identities)?;
     Ok(facts)
 }
 
@@ -678,6 +713,7 @@ pub async fn take_in(
     state
         .db
         .write(move |conn| {
+            lock_ingestion(conn, &workspace_id)?;
             let now = crate::db::now();
             if let Some(digest) = &receipt
                 && !crate::db::inbox::take_webhook_receipt(conn, &id.to_string(), digest, now)?

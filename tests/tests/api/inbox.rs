@@ -261,6 +261,15 @@ async fn rules_tag_prioritise_and_share_out_new_items_and_say_so_in_the_log() {
         }))
         .await;
     assert_eq!(rule["version"], 1);
+    // A later rule that would do again what the first did takes no action.
+    s.rule(json!({
+        "name": "Refunds again",
+        "definition": {
+            "when": {"type": "contains_words", "words": ["refund for my order"]},
+            "actions": [{"type": "tag", "tag": "refund"}, {"type": "set_priority", "priority": "urgent"}]
+        }
+    }))
+    .await;
     s.rule(json!({
         "name": "Spam",
         "definition": {
@@ -312,8 +321,14 @@ async fn rules_tag_prioritise_and_share_out_new_items_and_say_so_in_the_log() {
             .count()
     );
 
-    // The log names the rule and its version.
-    let item = urgent[0]["id"].as_str().unwrap();
+    // The log names the rule and its version (Ana's item: both refund
+    // rules matched it).
+    let item = urgent
+        .iter()
+        .find(|i| i["author"]["handle"] == "ana")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap();
     let page = s
         .app
         .call(
@@ -333,6 +348,26 @@ async fn rules_tag_prioritise_and_share_out_new_items_and_say_so_in_the_log() {
     assert_eq!(entry["actor"]["kind"], "rule");
     assert_eq!(entry["actor"]["id"], rule["id"]);
     assert_eq!(entry["actor"]["rule_version"], 1);
+    let actions: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"]["kind"] == "rule")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "rule.set_priority")
+            .count(),
+        1,
+        "only the rule that changed something is on the record: {actions:?}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "rule.tag").count(),
+        1,
+        "{actions:?}"
+    );
 
     // A dry run: on a text, and on the last items.
     let dry = s
