@@ -92,12 +92,7 @@ impl ContactRow {
 
     /// Stores new contacts, a thousand to a statement.
     pub fn insert_many(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
-        for chunk in rows.chunks(1000) {
-            on_engine!(conn, |c| diesel::insert_into(contacts::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(())
+        insert_in_chunks!(conn, contacts::table, rows)
     }
 
     /// Counts new items from contacts (`(contact id, items)`) and moves
@@ -289,12 +284,7 @@ impl IdentityRow {
 
     /// Stores new identities, a thousand to a statement.
     pub fn insert_many(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
-        for chunk in rows.chunks(1000) {
-            on_engine!(conn, |c| diesel::insert_into(contact_identities::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(())
+        insert_in_chunks!(conn, contact_identities::table, rows)
     }
 
     /// The identities among `remote_ids` a workspace knows on a platform.

@@ -397,13 +397,7 @@ pub struct LogFilter {
 impl ModerationLogRow {
     /// Appends entries.
     pub fn append(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
-        // Eleven columns × 1,000 rows: one statement per thousand entries.
-        for chunk in rows.chunks(1000) {
-            on_engine!(conn, |c| diesel::insert_into(moderation_log::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(())
+        insert_in_chunks!(conn, moderation_log::table, rows)
     }
 
     /// A page of the log, newest first, before `before`.

@@ -13,6 +13,19 @@ macro_rules! on_engine {
     };
 }
 
+/// Inserts `rows` into `table`, a thousand rows to a statement (tables of
+/// up to 32 columns stay under both engines' parameter limits).
+macro_rules! insert_in_chunks {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        for chunk in $rows.chunks(1000) {
+            on_engine!($conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
+    }};
+}
+
 pub mod activity;
 pub mod api_tokens;
 pub mod campaigns;
