@@ -150,6 +150,14 @@ pub struct Config {
     pub inbox_poll_secs: u64,
     /// Hours a platform webhook's digest is kept to refuse replays.
     pub inbox_webhook_replay_hours: u64,
+    /// Seconds between two looks at a channel for metrics that are due
+    /// (each post and account is read on its own schedule); 0 turns
+    /// collection off.
+    pub metrics_collect_secs: u64,
+    /// Days every metric sample is kept (roll-ups outlive them).
+    pub metrics_sample_retention_days: u32,
+    /// Days hourly roll-ups are kept (daily ones are kept for good).
+    pub metrics_hourly_retention_days: u32,
     /// For fault tests only: the worker stops dead at this named point
     /// (`publish.before_call`, `publish.after_call`) and prints
     /// `plaza: paused at <point>`, so a test can kill the process there.
@@ -197,6 +205,9 @@ impl Default for Config {
             webhook_disable_after_hours: 120,
             inbox_poll_secs: 300,
             inbox_webhook_replay_hours: 48,
+            metrics_collect_secs: 600,
+            metrics_sample_retention_days: 90,
+            metrics_hourly_retention_days: 400,
             test_pause_at: None,
         }
     }
@@ -284,6 +295,9 @@ impl Config {
         }
         if self.activity_retention_days == 0 {
             problems.push("activity_retention_days must be at least 1".into());
+        }
+        if self.metrics_sample_retention_days == 0 || self.metrics_hourly_retention_days == 0 {
+            problems.push("metrics retention days must be at least 1".into());
         }
         if self.webhook_timeout_secs == 0 || self.webhook_timeout_secs > 60 {
             problems.push("webhook_timeout_secs must be between 1 and 60".into());

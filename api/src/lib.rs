@@ -17,6 +17,7 @@ pub mod http;
 pub mod inbox;
 pub mod jobs;
 pub mod media;
+pub mod metrics;
 pub mod openapi;
 pub mod plugins;
 pub mod publishing;

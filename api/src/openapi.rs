@@ -46,6 +46,9 @@ use crate::error::{FieldError, Problem};
         (name = "saved-replies", description = "Answers written once, with variables filled for each item"),
         (name = "contacts", description = "The community's people across platforms, their history with the brand and their advocacy score"),
         (name = "listening", description = "Listening queries: the brand's and competitors' names, keywords and hashtags searched through plugins"),
+        (name = "metrics", description = "What the platforms report about the brand's accounts and posts, collected through plugins on a decaying schedule and kept as time series with hourly and daily roll-ups: reports over time by channel, post, campaign or tag with the period before, as JSON, CSV and SVG charts"),
+        (name = "objectives", description = "What the strategist aims for: a KPI (a metric's change, posts published, engagement rate, follower growth, response time, sentiment ratio, share of voice; formulas on `ObjectiveInput.kpi`), a target, a period and a scope, with progress, a projection to the period's end and a status"),
+        (name = "reports", description = "Ready reports: the inbox (volume, response and resolution times in business hours, SLA hit rates, sentiment trend; per channel, kind or member) and the best time to post (also as an SVG heatmap)"),
         (name = "hooks", description = "Where platforms deliver webhooks for a channel, verified by its plugin"),
         (name = "system", description = "Health probes"),
     )

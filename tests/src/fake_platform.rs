@@ -63,6 +63,11 @@ pub struct FakeState {
     pub mentions: Vec<Value>,
     /// `GET /api/mentions` requests received.
     pub mention_reads: u32,
+    /// Counts per post id (`likes`, `shares`, `comments`, `views`), read
+    /// by `GET /api/posts/{id}/stats`; a created post starts at zero.
+    pub stats: HashMap<String, Value>,
+    /// How the next stats reads answer, first first (as `post_answers`).
+    pub stats_answers: Vec<u16>,
 }
 
 impl FakeState {
@@ -107,6 +112,7 @@ impl FakePlatform {
                 .route("/api/me", web::get().to(me))
                 .route("/api/posts", web::post().to(create_post))
                 .route("/api/posts", web::get().to(find_post))
+                .route("/api/posts/{id}/stats", web::get().to(post_stats))
                 .route("/api/media", web::post().to(upload_media))
                 .route("/api/mentions", web::get().to(mentions))
                 .route("/oauth/authorize", web::get().to(authorize))
@@ -160,6 +166,18 @@ impl FakePlatform {
         }
         state.mentions.push(mention);
         id
+    }
+
+    /// Sets a post's counts (`likes`, `shares`, `comments`, `views`).
+    pub fn set_stats(&self, post_id: &str, stats: Value) {
+        let mut state = self.state.lock().expect("state");
+        state.stats.insert(post_id.to_owned(), stats);
+    }
+
+    /// Sets the account's follower count.
+    pub fn set_followers(&self, followers: u64) {
+        let mut state = self.state.lock().expect("state");
+        state.account["followers_count"] = json!(followers);
     }
 
     /// Stops accepting every token (the account revoked access).
@@ -228,6 +246,9 @@ async fn create_post(req: HttpRequest, state: Shared, body: web::Json<Value>) ->
     if let Some(key) = key {
         state.by_key.insert(key, created.clone());
     }
+    state
+        .stats
+        .insert(id, json!({"likes": 0, "shares": 0, "comments": 0}));
     state.posts.push(body);
     HttpResponse::Ok().json(answer(&created))
 }
@@ -301,6 +322,25 @@ async fn find_post(req: HttpRequest, state: Shared, query: web::Query<FindQuery>
     }
     match state.by_key.get(&key) {
         Some(created) => HttpResponse::Ok().json(answer(created)),
+        None => HttpResponse::NotFound().json(json!({"error": "not_found"})),
+    }
+}
+
+/// A post's counts; 404 for a post the platform does not have.
+async fn post_stats(req: HttpRequest, state: Shared, id: web::Path<String>) -> HttpResponse {
+    let mut state = state.lock().expect("state");
+    if !bearer(&req).is_some_and(|t| state.access_tokens.contains(&t)) {
+        return unauthorized();
+    }
+    if !state.stats_answers.is_empty() {
+        let status = state.stats_answers.remove(0);
+        if status != 200 {
+            let status = actix_web::http::StatusCode::from_u16(status).expect("status");
+            return HttpResponse::build(status).json(json!({"error": "try again later"}));
+        }
+    }
+    match state.stats.get(id.as_str()) {
+        Some(stats) => HttpResponse::Ok().json(stats),
         None => HttpResponse::NotFound().json(json!({"error": "not_found"})),
     }
 }

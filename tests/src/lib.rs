@@ -133,6 +133,8 @@ impl TestApp {
             builtin_plugins: false,
             // Tests that read inboxes poll by hand (`poll_inbox`).
             inbox_poll_secs: 0,
+            // ... and collect metrics by hand (`collect_metrics`).
+            metrics_collect_secs: 0,
             ..Config::default()
         };
         adjust(&mut config);

@@ -40,6 +40,8 @@ pub mod invitations;
 pub mod jobs;
 pub mod media;
 pub mod memberships;
+pub mod metrics;
+pub mod objectives;
 pub mod plugin_kv;
 pub mod post_comments;
 pub mod posts;

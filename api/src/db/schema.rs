@@ -637,6 +637,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    metric_series (id) {
+        id -> Text,
+        workspace_id -> Text,
+        channel_id -> Text,
+        subject -> Text,
+        post_id -> Nullable<Text>,
+        metric -> Text,
+        last_value -> Double,
+        last_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    metric_samples (series_id, measured_at) {
+        series_id -> Text,
+        measured_at -> Timestamp,
+        value -> Double,
+        gain -> Double,
+    }
+}
+
+diesel::table! {
+    metric_rollups (series_id, period, bucket) {
+        series_id -> Text,
+        period -> Text,
+        bucket -> Timestamp,
+        workspace_id -> Text,
+        channel_id -> Text,
+        post_id -> Nullable<Text>,
+        metric -> Text,
+        gain -> Double,
+        last_value -> Double,
+        samples -> Integer,
+    }
+}
+
+diesel::table! {
+    metric_collections (channel_id) {
+        channel_id -> Text,
+        workspace_id -> Text,
+        attempted_at -> Timestamp,
+        succeeded_at -> Nullable<Timestamp>,
+        account_collected_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    objectives (id) {
+        id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        kpi -> Text,
+        target -> Double,
+        direction -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        scope -> Text,
+        scope_id -> Nullable<Text>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_metric_checks (target_id) {
+        target_id -> Text,
+        checked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(post_transitions -> posts (post_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(campaigns -> workspaces (workspace_id));
@@ -647,6 +723,9 @@ diesel::joinable!(event_registrations -> events (event_id));
 diesel::joinable!(webhook_endpoints -> workspaces (workspace_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(metric_rollups -> metric_series (series_id));
+diesel::joinable!(metric_series -> channels (channel_id));
+diesel::joinable!(post_metric_checks -> publish_targets (target_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -689,4 +768,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_receipts,
     assignment_rotations,
     inbox_alerts,
+    metric_series,
+    metric_samples,
+    metric_rollups,
+    metric_collections,
+    post_metric_checks,
+    objectives,
 );

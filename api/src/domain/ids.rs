@@ -72,6 +72,10 @@ id_type!(
     CampaignId
 );
 id_type!(
+    /// An objective: a KPI, a target, a period and a scope.
+    ObjectiveId
+);
+id_type!(
     /// An event a workspace runs: a meetup, a webinar, a launch.
     EventId
 );

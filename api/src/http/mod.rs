@@ -20,12 +20,15 @@ pub mod live;
 pub mod me;
 pub mod media;
 pub mod members;
+pub mod metrics;
+pub mod objectives;
 pub mod platform_hooks;
 pub mod plugins;
 pub mod posts;
 pub mod problems;
 pub mod queue;
 pub mod registrations;
+pub mod reports;
 pub mod views;
 pub mod webhooks;
 pub mod workspaces;
@@ -180,6 +183,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(listening::list_listening_queries)
                 .service(listening::update_listening_query)
                 .service(listening::delete_listening_query)
+                .service(metrics::get_metric_report)
+                .service(metrics::export_metric_report)
+                .service(metrics::chart_metric_report)
+                .service(metrics::get_post_metrics)
+                .service(metrics::list_metric_collections)
+                .service(metrics::collect_channel_metrics)
+                .service(reports::get_inbox_report)
+                .service(reports::get_best_time_report)
+                .service(reports::chart_best_time_report)
+                .service(reports::get_share_of_voice_report)
+                .service(objectives::create_objective)
+                .service(objectives::list_objectives)
+                .service(objectives::get_objective)
+                .service(objectives::update_objective)
+                .service(objectives::delete_objective)
                 .service(platform_hooks::receive_platform_webhook),
         );
 }

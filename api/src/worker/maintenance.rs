@@ -7,7 +7,10 @@
 //! - finished webhook deliveries (and their attempts) older than that too;
 //! - succeeded jobs finished more than a week ago. Dead jobs stay until an
 //!   administrator retries them: they are the dead letters;
-//! - platform webhook receipts older than `inbox_webhook_replay_hours`.
+//! - platform webhook receipts older than `inbox_webhook_replay_hours`;
+//! - metric samples older than `metrics_sample_retention_days` and hourly
+//!   roll-ups older than `metrics_hourly_retention_days` (daily roll-ups
+//!   are kept).
 //!
 //! It also looks for spikes of negative inbox items in the hours that
 //! closed last ([`crate::inbox::spikes`]).
@@ -49,6 +52,9 @@ pub async fn handle(state: &AppState, _job: &ClaimedJob) -> JobOutcome {
     let jobs_before = now - TimeDelta::days(KEEP_SUCCEEDED_DAYS);
     let receipts_before = now
         - TimeDelta::hours(i64::try_from(state.config.inbox_webhook_replay_hours).unwrap_or(48));
+    let samples_before =
+        now - TimeDelta::days(i64::from(state.config.metrics_sample_retention_days));
+    let hours_before = now - TimeDelta::days(i64::from(state.config.metrics_hourly_retention_days));
     let (events, deliveries, finished) = state
         .db
         .write(move |conn| {
@@ -56,6 +62,7 @@ pub async fn handle(state: &AppState, _job: &ClaimedJob) -> JobOutcome {
             let deliveries = DeliveryRow::prune(conn, events_before)?;
             let finished = JobRow::prune_succeeded(conn, jobs_before)?;
             crate::db::inbox::prune_webhook_receipts(conn, receipts_before)?;
+            crate::db::metrics::prune(conn, samples_before, hours_before)?;
             crate::inbox::spikes::detect_recent(conn, now)?;
             Ok::<_, ApiError>((events, deliveries, finished))
         })

@@ -29,6 +29,7 @@ use crate::db::now as db_now;
 use crate::error::ApiError;
 use crate::inbox;
 use crate::jobs::{self, ClaimedJob, RandomJitter, Retry};
+use crate::metrics;
 use crate::publishing::{self, token_refresh};
 use crate::state::AppState;
 use crate::webhooks;
@@ -95,6 +96,9 @@ const HANDLERS: &[(&str, Handler)] = &[
     (inbox::actions::PLATFORM_ACTION, |state, job| {
         Box::pin(inbox::actions::handle(state, job))
     }),
+    (metrics::collection::COLLECT, |state, job| {
+        Box::pin(metrics::collection::handle(state, job))
+    }),
 ];
 
 fn handler_for(kind: &str) -> Option<Handler> {
@@ -125,12 +129,14 @@ async fn claim(
     let owner = worker.to_owned();
     let lease = lease(state);
     let poll_secs = state.config.inbox_poll_secs;
+    let collect_secs = state.config.metrics_collect_secs;
     actix_web::web::block(move || -> anyhow::Result<Vec<ClaimedJob>> {
         let mut conn = db.write_conn()?;
         jobs::rescue_expired(&mut conn, now)?;
         token_refresh::enqueue_expiring(&mut conn, now)?;
         maintenance::plan(&mut conn, now)?;
         inbox::polling::enqueue_due(&mut conn, now, poll_secs)?;
+        metrics::collection::enqueue_due(&mut conn, now, collect_secs)?;
         Ok(jobs::claim(&mut conn, &owner, &kinds(), n, lease, now)?)
     })
     .await?

@@ -151,6 +151,23 @@ struct Mentions {
     next_cursor: Option<String>,
 }
 
+/// A post's counts, as `GET /api/posts/{id}/stats` answers them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PostStats {
+    /// Likes.
+    #[serde(default)]
+    pub likes: u64,
+    /// Shares (reposts).
+    #[serde(default)]
+    pub shares: u64,
+    /// Comments (replies).
+    #[serde(default)]
+    pub comments: u64,
+    /// Times shown, when the platform counts them.
+    #[serde(default)]
+    pub views: Option<u64>,
+}
+
 /// A client for one channel: its configuration and its token.
 #[derive(Debug)]
 pub struct Api {
@@ -223,6 +240,17 @@ impl Api {
         let path = format!("/api/posts/{}", encode_component(remote_id));
         self.send(Request::delete(self.config.url(&path)))?;
         Ok(())
+    }
+
+    /// `GET /api/posts/{id}/stats`: a post's counts; `None` when the
+    /// platform has no such post any more (`404`).
+    pub fn post_stats(&self, remote_id: &str) -> Result<Option<PostStats>, PluginError> {
+        let path = format!("/api/posts/{}/stats", encode_component(remote_id));
+        match self.send(Request::get(self.config.url(&path))) {
+            Ok(response) => response.json().map(Some),
+            Err(PluginError::NotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     /// `GET /api/mentions`, newest first.

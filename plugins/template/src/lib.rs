@@ -10,7 +10,7 @@ pub mod config;
 
 use plaza_sdk::{
     Author, Capabilities, Channel, Limits, Manifest, Metric, OAuth2, Page, Plugin, PluginError,
-    Post, Published, Tokens, log,
+    Post, Published, Tokens, log, metric,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,6 +38,7 @@ impl Plugin for Template {
                     | Capabilities::DELETE_POST
                     | Capabilities::MENTIONS
                     | Capabilities::REPLY
+                    | Capabilities::POST_METRICS
                     | Capabilities::ACCOUNT_METRICS,
             )
             .limits(Limits::new(500, 4).media_types(["image/png", "image/jpeg", "image/gif"]))
@@ -176,6 +177,27 @@ impl Plugin for Template {
             ..NewPost::default()
         };
         Api::connect(channel)?.create_post(&reply, &post.idempotency_key)
+    }
+
+    /// One call per post (this platform has no batch endpoint); a post
+    /// deleted on the platform is left out, not an error.
+    fn post_metrics(channel: &Channel, post_ids: &[String]) -> Result<Vec<Metric>, PluginError> {
+        let api = Api::connect(channel)?;
+        let mut metrics = Vec::with_capacity(post_ids.len() * 4);
+        for id in post_ids {
+            let Some(stats) = api.post_stats(id)? else {
+                continue;
+            };
+            metrics.extend([
+                Metric::post(id, metric::LIKES, stats.likes as f64),
+                Metric::post(id, metric::REPOSTS, stats.shares as f64),
+                Metric::post(id, metric::REPLIES, stats.comments as f64),
+            ]);
+            if let Some(views) = stats.views {
+                metrics.push(Metric::post(id, metric::IMPRESSIONS, views as f64));
+            }
+        }
+        Ok(metrics)
     }
 
     fn account_metrics(channel: &Channel) -> Result<Vec<Metric>, PluginError> {

@@ -291,6 +291,56 @@ fn account_metrics_reports_followers() {
 }
 
 #[test]
+fn post_metrics_reads_each_post_and_skips_deleted_ones() {
+    let host = connected();
+    host.on(
+        "GET",
+        &format!("{BASE}/api/posts/p%2F1/stats"),
+        Response::json_body(
+            200,
+            &json!({ "likes": 7, "shares": 2, "comments": 3, "views": 90 }),
+        ),
+    )
+    .on(
+        "GET",
+        &format!("{BASE}/api/posts/p2/stats"),
+        Response::json_body(200, &json!({ "likes": 1 })),
+    )
+    .on(
+        "GET",
+        &format!("{BASE}/api/posts/gone/stats"),
+        Response::new(404),
+    );
+    let ids = ["p/1", "gone", "p2"].map(str::to_owned);
+
+    let metrics = Template::post_metrics(&channel(), &ids).unwrap();
+
+    assert_eq!(
+        metrics,
+        [
+            Metric::post("p/1", "likes", 7.0),
+            Metric::post("p/1", "reposts", 2.0),
+            Metric::post("p/1", "replies", 3.0),
+            Metric::post("p/1", "impressions", 90.0),
+            Metric::post("p2", "likes", 1.0),
+            Metric::post("p2", "reposts", 0.0),
+            Metric::post("p2", "replies", 0.0),
+        ]
+    );
+    assert!(metrics.iter().all(Metric::has_known_name));
+}
+
+#[test]
+fn post_metrics_fails_when_the_platform_does() {
+    let host = connected();
+    host.push(Response::json_body(500, &json!({ "error": "down" })));
+
+    let err = Template::post_metrics(&channel(), &["p1".to_owned()]).unwrap_err();
+
+    assert!(!matches!(err, PluginError::NotFound), "{err:?}");
+}
+
+#[test]
 fn unauthorized_answers_carry_the_platform_message() {
     let host = connected();
     host.push(Response::json_body(

@@ -55,6 +55,10 @@ fn body_for(operation_id: &str) -> Option<Value> {
         "update_webhook" => Some(json!({"enabled": false})),
         "rotate_webhook_secret" => Some(json!({"secret": SECRET})),
         "update_inbox_item" => Some(json!({"status": "spam"})),
+        "create_objective" | "update_objective" => Some(json!({
+            "name": "Hijacked", "kpi": "metric:likes", "target": 1,
+            "starts_on": "2026-01-01", "ends_on": "2026-01-31"
+        })),
         "bulk_update_inbox_items" => Some(json!({"item_ids": [], "status": "spam"})),
         "create_inbox_reply" => Some(json!({"text": "Hijacked"})),
         "review_inbox_reply" => Some(json!({"approve": true})),
@@ -186,6 +190,12 @@ async fn another_workspaces_objects_answer_404() {
     .await;
 
     let inbox = inbox_ids(&app, &ada, &ws, &channel, &platform).await;
+    let objective = created(
+        format!("/v1/workspaces/{ws}/objectives"),
+        json!({"name": "Acme likes", "kpi": "metric:likes", "target": 100,
+               "starts_on": "2026-01-01", "ends_on": "2026-12-31"}),
+    )
+    .await;
 
     let mallory = app.signup("mallory@example.com").await;
     let mallorys = app.create_workspace(&mallory, "Mallory's").await;
@@ -237,7 +247,8 @@ async fn another_workspaces_objects_answer_404() {
             .replace("{rule_id}", &inbox.rule)
             .replace("{saved_reply_id}", &inbox.saved_reply)
             .replace("{query_id}", &inbox.query)
-            .replace("{alert_id}", &inbox.alert);
+            .replace("{alert_id}", &inbox.alert)
+            .replace("{objective_id}", &objective);
         assert!(
             !path.contains('{'),
             "no test id for a parameter in {template}"

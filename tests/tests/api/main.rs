@@ -31,6 +31,7 @@ mod matrix;
 mod media;
 mod media_refusals;
 mod members;
+mod metrics;
 mod openapi;
 mod plugins;
 mod posts;

@@ -1,0 +1,303 @@
+//! Metric reports over ten million points: latency of `GET
+//! …/metrics/report` through the real server (HTTP on loopback, its pool,
+//! JSON), on PostgreSQL when `BENCH_DATABASE_URL` (or `TEST_DATABASE_URL`)
+//! names a server, else on SQLite.
+//!
+//! The dataset: 10 channels, 400 posts in 8 campaigns with 10 tags, 5 post
+//! metrics per post (2,000 series) plus followers and posts per account,
+//! each series with one hourly roll-up for each of `BENCH_HOURS` hours
+//! (default 5,000, about 208 days: 10.1 million hourly points) and the
+//! daily roll-ups made from them. Each report runs `BENCH_RUNS` times
+//! (default 100) after 5 warm-ups, one request at a time.
+//!
+//! `cargo bench -p plaza-tests --bench metrics_report`; figures in
+//! docs/benchmarks.md.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a benchmark stops on setup failure and prints its findings"
+)]
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use diesel::RunQueryDsl;
+use plaza_api::db::DbConn;
+use plaza_api::db::metrics::{ACCOUNT, Reading, record};
+use plaza_tests::fake_platform::FakePlatform;
+use plaza_tests::{PLUGINS_DIR, TestApp, TestDatabase};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const CHANNELS: usize = 10;
+const POSTS: usize = 400;
+const POST_METRICS: [&str; 5] = ["likes", "reposts", "replies", "impressions", "saves"];
+const START: &str = "2026-01-01 00:00:00";
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn start() -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(START, "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+/// Fills the hourly roll-ups of every series, then the daily ones, in the
+/// database itself (a recursive series of hour numbers on either engine).
+fn fill(conn: &mut DbConn, hours: usize) -> usize {
+    let last = hours - 1;
+    let (bucket, day, gain) = match conn {
+        DbConn::Postgres(_) => (
+            format!("TIMESTAMP '{START}' + h.n * INTERVAL '1 hour'"),
+            "date_trunc('day', bucket)",
+            "((h.n * 37 + length(s.id) * 13 + ascii(substr(s.id, 36, 1))) % 11)::float8",
+        ),
+        DbConn::Sqlite(_) => (
+            format!("datetime('{START}', '+' || h.n || ' hours')"),
+            "datetime(date(bucket))",
+            "CAST((h.n * 37 + length(s.id) * 13 + unicode(substr(s.id, 36, 1))) % 11 AS REAL)",
+        ),
+    };
+    let hourly = format!(
+        "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < {last}) \
+         INSERT INTO metric_rollups (series_id, period, bucket, workspace_id, channel_id, post_id, metric, gain, last_value, samples) \
+         SELECT s.id, 'hour', {bucket}, s.workspace_id, s.channel_id, s.post_id, s.metric, {gain}, 0, 1 \
+         FROM metric_series s CROSS JOIN h"
+    );
+    let daily = format!(
+        "INSERT INTO metric_rollups (series_id, period, bucket, workspace_id, channel_id, post_id, metric, gain, last_value, samples) \
+         SELECT series_id, 'day', {day}, workspace_id, channel_id, post_id, metric, SUM(gain), 0, COUNT(*) \
+         FROM metric_rollups WHERE period = 'hour' \
+         GROUP BY series_id, {day}, workspace_id, channel_id, post_id, metric"
+    );
+    let totals = "UPDATE metric_series SET last_value = (SELECT SUM(gain) FROM metric_rollups r \
+                  WHERE r.series_id = metric_series.id AND r.period = 'day')";
+    let mut rows = 0;
+    for statement in [hourly.as_str(), daily.as_str(), totals] {
+        rows += run(conn, statement);
+    }
+    run(conn, "ANALYZE");
+    rows
+}
+
+fn run(conn: &mut DbConn, statement: &str) -> usize {
+    match conn {
+        DbConn::Postgres(c) => diesel::sql_query(statement).execute(c),
+        DbConn::Sqlite(c) => diesel::sql_query(statement).execute(c),
+    }
+    .unwrap_or_else(|err| panic!("{statement}: {err}"))
+}
+
+struct Latency {
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn latency(mut samples: Vec<Duration>) -> Latency {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Latency {
+        p50: at(0.5),
+        p95: at(0.95),
+        p99: at(0.99),
+        max: *samples.last().unwrap(),
+    }
+}
+
+#[actix_web::main]
+async fn main() {
+    let hours = env_or("BENCH_HOURS", 5_000);
+    let runs = env_or("BENCH_RUNS", 100);
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .or_else(|| std::env::var("TEST_DATABASE_URL").ok());
+    let engine = if url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let dir = std::env::temp_dir().join(format!(
+        "plaza-bench-metrics-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = TestDatabase::create_on(url, &dir);
+    let db_url = database.url().to_owned();
+    let app = TestApp::spawn_with(move |c| {
+        c.database_url = Some(db_url);
+        c.database_pool_size = 8;
+        c.plugins_dir = Some(PLUGINS_DIR.into());
+        c.plugin_insecure_hosts = vec!["127.0.0.1".to_owned()];
+    })
+    .await;
+    let owner = app.signup("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "Bench").await;
+
+    let setup = Instant::now();
+    let mut channels = Vec::new();
+    let mut platforms = Vec::new();
+    for c in 0..CHANNELS {
+        let platform =
+            FakePlatform::start("t0ken").with_account(&format!("{c}"), &format!("acct{c}"));
+        let channel = app
+            .connect_channel(&owner, &ws, &platform.url, "t0ken")
+            .await;
+        channels.push(channel["id"].as_str().unwrap().to_owned());
+        platforms.push(platform);
+    }
+    let mut campaigns = Vec::new();
+    for k in 0..8 {
+        let campaign = app
+            .call(
+                app.post(
+                    &format!("/v1/workspaces/{ws}/campaigns"),
+                    &owner.access,
+                    &json!({"name": format!("Campaign {k}"), "starts_on": "2026-01-01", "ends_on": "2026-12-31"}),
+                ),
+                StatusCode::CREATED,
+            )
+            .await;
+        campaigns.push(campaign["id"].as_str().unwrap().to_owned());
+    }
+    let mut posts = Vec::new();
+    for p in 0..POSTS {
+        let post = app
+            .call(
+                app.post(
+                    &format!("/v1/workspaces/{ws}/posts"),
+                    &owner.access,
+                    &json!({
+                        "body": format!("Post number {p}"),
+                        "tags": [format!("tag{}", p % 10), format!("tag{}", (p / 10) % 10)],
+                        "campaign_id": campaigns[p % 8],
+                        "variants": [{"channel_id": channels[p % CHANNELS]}]
+                    }),
+                ),
+                StatusCode::CREATED,
+            )
+            .await;
+        posts.push(post["id"].as_str().unwrap().to_owned());
+    }
+    // One reading per series makes the series; the roll-ups come after.
+    for (c, channel) in channels.iter().enumerate() {
+        let mut readings: Vec<Reading> = ["followers", "posts"]
+            .iter()
+            .map(|m| Reading {
+                subject: ACCOUNT.to_owned(),
+                post_id: None,
+                metric: (*m).to_owned(),
+                value: 0.0,
+            })
+            .collect();
+        for (p, post) in posts.iter().enumerate().filter(|(p, _)| p % CHANNELS == c) {
+            for metric in POST_METRICS {
+                readings.push(Reading {
+                    subject: format!("target-{p}"),
+                    post_id: Some(post.clone()),
+                    metric: metric.to_owned(),
+                    value: 0.0,
+                });
+            }
+        }
+        let (ws, channel) = (ws.clone(), channel.clone());
+        app.state
+            .db
+            .write(move |conn| {
+                record(conn, &ws, &channel, &readings, start())?;
+                run(conn, "DELETE FROM metric_rollups");
+                run(conn, "DELETE FROM metric_samples");
+                Ok::<_, plaza_api::error::ApiError>(())
+            })
+            .await
+            .unwrap();
+    }
+    let filled = Instant::now();
+    let rows = app
+        .state
+        .db
+        .write(move |conn| Ok::<_, plaza_api::error::ApiError>(fill(conn, hours)))
+        .await
+        .unwrap();
+    println!(
+        "{engine}: {rows} roll-up rows ({} hourly points) written in {:.1} s (setup {:.1} s)",
+        (POSTS * POST_METRICS.len() + CHANNELS * 2) * hours,
+        filled.elapsed().as_secs_f64(),
+        setup.elapsed().as_secs_f64()
+    );
+
+    let day = |offset: usize| {
+        (start() + chrono::Duration::hours(i64::try_from(hours).unwrap())
+            - chrono::Duration::days(i64::try_from(offset).unwrap()))
+        .format("%Y-%m-%dT00:00:00Z")
+        .to_string()
+    };
+    let end = day(0);
+    let reports = [
+        (
+            "likes by channel, daily, 30 days",
+            format!("metric=likes&group_by=channel&from={}&to={end}", day(30)),
+        ),
+        (
+            "engagements by post, weekly, 6 months, top 50",
+            format!(
+                "metric=engagements&group_by=post&granularity=week&limit=50&from={}&to={end}",
+                day(182)
+            ),
+        ),
+        (
+            "impressions, hourly, 7 days",
+            format!(
+                "metric=impressions&granularity=hour&from={}&to={end}",
+                day(7)
+            ),
+        ),
+        (
+            "likes total by campaign, monthly, 6 months",
+            format!(
+                "metric=likes&measure=total&group_by=campaign&granularity=month&from={}&to={end}",
+                day(182)
+            ),
+        ),
+        (
+            "engagements by tag, daily, 90 days",
+            format!("metric=engagements&group_by=tag&from={}&to={end}", day(90)),
+        ),
+        (
+            "followers total, daily, 6 months",
+            format!("metric=followers&measure=total&from={}&to={end}", day(182)),
+        ),
+    ];
+    println!("| report | p50 | p95 | p99 | max |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (name, query) in reports {
+        let path = format!("/v1/workspaces/{ws}/metrics/report?{query}");
+        let mut samples = Vec::with_capacity(runs);
+        for i in 0..runs + 5 {
+            let began = Instant::now();
+            let response = app.get(&path, &owner.access).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{name}");
+            let body = response.bytes().await.unwrap();
+            if i >= 5 {
+                samples.push(began.elapsed());
+            }
+            assert!(!body.is_empty());
+        }
+        let l = latency(samples);
+        println!(
+            "| {name} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+            l.p50.as_secs_f64() * 1e3,
+            l.p95.as_secs_f64() * 1e3,
+            l.p99.as_secs_f64() * 1e3,
+            l.max.as_secs_f64() * 1e3
+        );
+    }
+    drop(platforms);
+}
