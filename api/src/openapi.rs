@@ -22,7 +22,12 @@ use crate::error::{FieldError, Problem};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(Problem, FieldError)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::http::metrics::ChartKind,
+        crate::metrics::inbox_report::InboxGroupBy
+    )),
     tags(
         (name = "auth", description = "Sign-up, login, token refresh and logout"),
         (name = "me", description = "The signed-in account"),
