@@ -17,6 +17,9 @@ const FIRST_PARTY: [(&str, &str); 8] = [
 ];
 
 fn main() {
+    // `embed_migrations!` reads this folder when the crate compiles; a new
+    // migration must recompile it.
+    println!("cargo:rerun-if-changed=../migrations");
     let crates: Vec<&str> = FIRST_PARTY.iter().map(|(_, name)| *name).collect();
     let dir = build_wasm_plugins(&crates);
     let mut list = String::from("&[\n");

@@ -156,7 +156,8 @@ pub struct Config {
     pub metrics_collect_secs: u64,
     /// Days every metric sample is kept (roll-ups outlive them).
     pub metrics_sample_retention_days: u32,
-    /// Days hourly roll-ups are kept (daily ones are kept for good).
+    /// Days hourly roll-ups are kept (daily, weekly and monthly ones are
+    /// kept for good).
     pub metrics_hourly_retention_days: u32,
     /// For fault tests only: the worker stops dead at this named point
     /// (`publish.before_call`, `publish.after_call`) and prints

@@ -7,7 +7,7 @@
 //! metrics per post (2,000 series) plus followers and posts per account,
 //! each series with one hourly roll-up for each of `BENCH_HOURS` hours
 //! (default 5,000, about 208 days: 10.1 million hourly points) and the
-//! daily roll-ups made from them. Each report runs `BENCH_RUNS` times
+//! daily, weekly and monthly roll-ups made from them. Each report runs `BENCH_RUNS` times
 //! (default 100) after 5 warm-ups, one request at a time.
 //!
 //! `cargo bench -p plaza-tests --bench metrics_report`; figures in
@@ -48,41 +48,61 @@ fn start() -> NaiveDateTime {
     NaiveDateTime::parse_from_str(START, "%Y-%m-%d %H:%M:%S").unwrap()
 }
 
-/// Fills the hourly roll-ups of every series, then the daily ones, in the
-/// database itself (a recursive series of hour numbers on either engine).
+/// Fills the hourly roll-ups of every series, then the daily, weekly and
+/// monthly ones from them, in the database itself (a recursive series of
+/// hour numbers on either engine), and leaves the tables vacuumed and
+/// analysed, as autovacuum leaves an insert-mostly table on PostgreSQL.
 fn fill(conn: &mut DbConn, hours: usize) -> usize {
     let last = hours - 1;
-    let (bucket, day, gain) = match conn {
+    let (bucket, gain, coarser, tidy) = match conn {
         DbConn::Postgres(_) => (
             format!("TIMESTAMP '{START}' + h.n * INTERVAL '1 hour'"),
-            "date_trunc('day', bucket)",
             "((h.n * 37 + length(s.id) * 13 + ascii(substr(s.id, 36, 1))) % 11)::float8",
+            [
+                ("day", "date_trunc('day', bucket)"),
+                ("week", "date_trunc('week', bucket)"),
+                ("month", "date_trunc('month', bucket)"),
+            ],
+            "VACUUM ANALYZE",
         ),
         DbConn::Sqlite(_) => (
             format!("datetime('{START}', '+' || h.n || ' hours')"),
-            "datetime(date(bucket))",
             "CAST((h.n * 37 + length(s.id) * 13 + unicode(substr(s.id, 36, 1))) % 11 AS REAL)",
+            [
+                ("day", "datetime(bucket, 'start of day')"),
+                (
+                    "week",
+                    "datetime(bucket, 'start of day', '-' || ((CAST(strftime('%w', bucket) AS INTEGER) + 6) % 7) || ' days')",
+                ),
+                ("month", "datetime(bucket, 'start of month')"),
+            ],
+            "ANALYZE",
         ),
     };
-    let hourly = format!(
+    let mut statements = vec![format!(
         "WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n < {last}) \
          INSERT INTO metric_rollups (series_id, period, bucket, workspace_id, channel_id, post_id, metric, gain, last_value, samples) \
          SELECT s.id, 'hour', {bucket}, s.workspace_id, s.channel_id, s.post_id, s.metric, {gain}, 0, 1 \
          FROM metric_series s CROSS JOIN h"
+    )];
+    for (period, truncated) in coarser {
+        statements.push(format!(
+            "INSERT INTO metric_rollups (series_id, period, bucket, workspace_id, channel_id, post_id, metric, gain, last_value, samples) \
+             SELECT series_id, '{period}', {truncated}, workspace_id, channel_id, post_id, metric, SUM(gain), 0, COUNT(*) \
+             FROM metric_rollups WHERE period = 'hour' \
+             GROUP BY series_id, {truncated}, workspace_id, channel_id, post_id, metric"
+        ));
+    }
+    statements.push(
+        "UPDATE metric_series SET last_value = (SELECT SUM(gain) FROM metric_rollups r \
+         WHERE r.series_id = metric_series.id AND r.period = 'day')"
+            .to_owned(),
     );
-    let daily = format!(
-        "INSERT INTO metric_rollups (series_id, period, bucket, workspace_id, channel_id, post_id, metric, gain, last_value, samples) \
-         SELECT series_id, 'day', {day}, workspace_id, channel_id, post_id, metric, SUM(gain), 0, COUNT(*) \
-         FROM metric_rollups WHERE period = 'hour' \
-         GROUP BY series_id, {day}, workspace_id, channel_id, post_id, metric"
-    );
-    let totals = "UPDATE metric_series SET last_value = (SELECT SUM(gain) FROM metric_rollups r \
-                  WHERE r.series_id = metric_series.id AND r.period = 'day')";
     let mut rows = 0;
-    for statement in [hourly.as_str(), daily.as_str(), totals] {
+    for statement in &statements {
         rows += run(conn, statement);
     }
-    run(conn, "ANALYZE");
+    run(conn, tidy);
     rows
 }
 
@@ -220,12 +240,9 @@ async fn main() {
             .unwrap();
     }
     let filled = Instant::now();
-    let rows = app
-        .state
-        .db
-        .write(move |conn| Ok::<_, plaza_api::error::ApiError>(fill(conn, hours)))
-        .await
-        .unwrap();
+    // Outside a transaction: VACUUM cannot run in one. Nothing else uses
+    // the database meanwhile, so blocking here is fine.
+    let rows = fill(&mut app.state.db.write_conn().unwrap(), hours);
     println!(
         "{engine}: {rows} roll-up rows ({} hourly points) written in {:.1} s (setup {:.1} s)",
         (POSTS * POST_METRICS.len() + CHANNELS * 2) * hours,

@@ -10,7 +10,9 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::db::channels::ChannelRow;
-use crate::db::metrics::{self as stored, CollectionRow};
+use crate::db::metrics as stored;
+use crate::db::metrics::collection::CollectionRow;
+use crate::db::metrics::report::names;
 use crate::db::posts::PostRow;
 use crate::domain::charts::{self, Bar, BarChart, Series, Size, TimeSeriesChart};
 use crate::domain::ids::{ChannelId, PostId, WorkspaceId};
@@ -244,7 +246,8 @@ fn to_report(query: &MetricQuery, numbers: MetricNumbers) -> MetricReport {
 
 /// A metric over time, split into buckets and optionally into groups
 /// (channel, post, campaign, tag), with the period before for comparison.
-/// Reads the hourly roll-ups for `hour` and the daily ones otherwise.
+/// Reads the roll-ups of the report's granularity (hourly ones are kept for
+/// `metrics_hourly_retention_days`, the others for good).
 #[utoipa::path(
     tag = "metrics",
     operation_id = "get_metric_report",
@@ -564,10 +567,10 @@ pub async fn list_metric_collections(
         .access(&state, path.into_inner(), Permission::MetricsRead)
         .await?;
     let ws = access.workspace_id.to_string();
-    let (names, rows) = state
+    let (channels, rows) = state
         .db
         .read(move |conn| {
-            let (channels, _) = stored::names(conn, &ws)?;
+            let (channels, _) = names(conn, &ws)?;
             Ok::<_, ApiError>((channels, CollectionRow::all(conn, &ws)?))
         })
         .await?;
@@ -575,10 +578,10 @@ pub async fn list_metric_collections(
         .into_iter()
         .map(|r| (r.channel_id.clone(), r))
         .collect();
-    let mut out = Vec::with_capacity(names.len());
-    let mut names: Vec<(String, String)> = names.into_iter().collect();
-    names.sort();
-    for (id, name) in names {
+    let mut out = Vec::with_capacity(channels.len());
+    let mut channels: Vec<(String, String)> = channels.into_iter().collect();
+    channels.sort();
+    for (id, name) in channels {
         let row = rows.remove(&id);
         out.push(ChannelCollection {
             channel_id: id.parse().map_err(ApiError::internal)?,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::db::metrics::names;
+use crate::db::metrics::report::names;
 use crate::db::objectives::ObjectiveRow;
 use crate::db::{self, DbConn};
 use crate::domain::ids::{ObjectiveId, WorkspaceId, parse_stored};

@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::db::inbox_rules::ListeningQueryRow;
-use crate::db::metrics as stored;
+use crate::db::metrics::facts as stored;
+use crate::db::metrics::report::names;
 use crate::db::workspaces::WorkspaceRow;
 use crate::domain::charts::{self, Heatmap, Size};
 use crate::domain::ids::WorkspaceId;
@@ -110,7 +111,7 @@ pub async fn get_inbox_report(
             }
             let settings = crate::inbox::ingest::settings(conn, &ws)?;
             let labels = match group_by {
-                InboxGroupBy::Channel => stored::names(conn, &ws)?.0,
+                InboxGroupBy::Channel => names(conn, &ws)?.0,
                 InboxGroupBy::Assignee => stored::member_names(conn, &ws)?,
                 InboxGroupBy::Kind | InboxGroupBy::None => Default::default(),
             };

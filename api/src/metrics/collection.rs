@@ -14,7 +14,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::channels::ChannelRow;
-use crate::db::metrics::{self as stored, ACCOUNT, CollectionRow, PublishedTarget, Reading};
+use crate::db::metrics::collection::{
+    CollectionRow, PublishedTarget, due_channels, mark_checked, published_since,
+};
+use crate::db::metrics::{self as stored, ACCOUNT, Reading};
 use crate::db::{self, DbConn};
 use crate::domain::metrics::{is_reportable, schedule};
 use crate::error::ApiError;
@@ -46,7 +49,7 @@ pub fn enqueue_due(conn: &mut DbConn, now: NaiveDateTime, interval_secs: u64) ->
         return Ok(());
     }
     let before = now - Duration::seconds(i64::try_from(interval_secs).unwrap_or(i64::MAX / 2));
-    for (channel_id, workspace_id) in stored::due_channels(conn, before, SWEEP_BATCH)? {
+    for (channel_id, workspace_id) in due_channels(conn, before, SWEEP_BATCH)? {
         let job = NewJob::new(COLLECT, &serde_json::json!({ "channel_id": channel_id }))
             .in_workspace(workspace_id)
             .unique_key(format!("metrics-collect:{channel_id}"))
@@ -111,7 +114,7 @@ pub async fn collect(
                 return Ok::<_, ApiError>(None);
             };
             let state = CollectionRow::find(conn, &id)?;
-            let targets = stored::published_since(conn, &id, now - schedule::POST_WINDOW)?;
+            let targets = published_since(conn, &id, now - schedule::POST_WINDOW)?;
             Ok(Some((channel, state, targets)))
         })
         .await?;
@@ -226,7 +229,7 @@ pub async fn collect(
                 return Ok::<_, ApiError>(0);
             };
             let stored = stored::record(conn, &channel.workspace_id, &channel_id, &readings, now)?;
-            stored::mark_checked(conn, &checked, now)?;
+            mark_checked(conn, &checked, now)?;
             CollectionRow {
                 workspace_id: channel.workspace_id,
                 ..row

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::metrics::InboxFacts;
+use crate::db::metrics::facts::InboxFacts;
 use crate::domain::business_hours::BusinessHours;
 use crate::domain::metrics::Granularity;
 use crate::domain::metrics::stats::{quantile, rate};

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::DbConn;
 use crate::db::inbox_rules::ListeningQueryRow;
-use crate::db::metrics as stored;
+use crate::db::metrics::facts as stored;
 use crate::domain::metrics::kpi::{Kpi, ScopeKind};
 use crate::domain::metrics::{ENGAGEMENTS, Granularity, GroupBy, Measure, stored_names};
 use crate::error::ApiResult;

@@ -1,13 +1,15 @@
 //! Metric reports: a metric over time, split into buckets and groups, with
-//! the period before for comparison. One grouped scan of the roll-ups
-//! answers it (see [`crate::domain::metrics`] for what the numbers mean).
+//! the period before for comparison. Grouped scans of the roll-ups of the
+//! report's own granularity answer it: the period summed per bucket, the
+//! period before summed whole (see [`crate::domain::metrics`] for what the
+//! numbers mean).
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 
 use crate::db::DbConn;
-use crate::db::metrics::{self as stored, GainSum, Scope};
+use crate::db::metrics::report::{self as stored, GainSum, Scope};
 use crate::domain::metrics::{Granularity, GroupBy, Measure, relative_change};
 use crate::domain::text::excerpt;
 use crate::error::{ApiError, ApiResult};
@@ -155,16 +157,25 @@ pub fn run(conn: &mut DbConn, query: &MetricQuery) -> ApiResult<MetricNumbers> {
         GroupBy::Post | GroupBy::Campaign | GroupBy::Tag
     );
     let period = query.granularity.period();
-    let since_previous = stored::gains(conn, &scope, period, Some(previous_from), None, by_post)?;
-    let latest = match query.measure {
-        Measure::Total => stored::latest(conn, &scope, by_post)?,
-        Measure::Change => Vec::new(),
+    // The period before is only ever summed whole, and so is what came
+    // after the period (totals need it: the level at the period's start is
+    // the latest value less every gain since); both read the coarsest
+    // roll-ups that fit.
+    let previous = stored::gains_whole(conn, &scope, period, (previous_from, Some(from)), by_post)?;
+    let current = stored::gains(conn, &scope, period, (Some(from), Some(to)), by_post, true)?;
+    let (after, latest) = match query.measure {
+        Measure::Total => (
+            stored::gains_whole(conn, &scope, period, (to, None), by_post)?,
+            stored::latest(conn, &scope, by_post)?,
+        ),
+        Measure::Change => (Vec::new(), Vec::new()),
     };
 
     let (channel_names, campaign_names) = stored::names(conn, &query.workspace_id)?;
     let post_ids: Vec<String> = if by_post {
-        let mut ids: Vec<String> = since_previous
+        let mut ids: Vec<String> = previous
             .iter()
+            .chain(&current)
             .chain(&latest)
             .filter_map(|g| g.post_id.clone())
             .collect();
@@ -220,19 +231,24 @@ pub fn run(conn: &mut DbConn, query: &MetricQuery) -> ApiResult<MetricNumbers> {
         .collect();
     let mut tallies: BTreeMap<Option<String>, Tally> = BTreeMap::new();
     let width = buckets.len();
-    for sum in &since_previous {
-        let Some(at) = sum.bucket else { continue };
-        let bucket = query.granularity.bucket(at);
+    for sum in &previous {
+        for key in keys_of(sum) {
+            tally(&mut tallies, key, width).previous += sum.gain;
+        }
+    }
+    for sum in &current {
+        let at = sum.bucket.and_then(|b| index.get(&b).copied());
         for key in keys_of(sum) {
             let t = tally(&mut tallies, key, width);
-            if at < from {
-                t.previous += sum.gain;
-            } else {
-                t.since_from += sum.gain;
-                if let Some(value) = index.get(&bucket).and_then(|&i| t.values.get_mut(i)) {
-                    *value += sum.gain;
-                }
+            t.since_from += sum.gain;
+            if let Some(value) = at.and_then(|i| t.values.get_mut(i)) {
+                *value += sum.gain;
             }
+        }
+    }
+    for sum in &after {
+        for key in keys_of(sum) {
+            tally(&mut tallies, key, width).since_from += sum.gain;
         }
     }
     for sum in &latest {
@@ -291,20 +307,18 @@ pub fn run(conn: &mut DbConn, query: &MetricQuery) -> ApiResult<MetricNumbers> {
             values: vec![0.0; buckets.len()],
             ..Tally::default()
         };
-        for sum in &since_previous {
-            let Some(at) = sum.bucket else { continue };
-            if at < from {
-                overall.previous += sum.gain;
-            } else {
-                overall.since_from += sum.gain;
-                if let Some(value) = index
-                    .get(&query.granularity.bucket(at))
-                    .and_then(|&i| overall.values.get_mut(i))
-                {
-                    *value += sum.gain;
-                }
+        overall.previous = previous.iter().map(|s| s.gain).sum();
+        for sum in &current {
+            overall.since_from += sum.gain;
+            if let Some(value) = sum
+                .bucket
+                .and_then(|b| index.get(&b))
+                .and_then(|&i| overall.values.get_mut(i))
+            {
+                *value += sum.gain;
             }
         }
+        overall.since_from += after.iter().map(|s| s.gain).sum::<f64>();
         overall.latest = latest.iter().map(|s| s.gain).sum();
     }
     let mut overall = numbers(None, overall);

@@ -9,8 +9,8 @@
 //!   administrator retries them: they are the dead letters;
 //! - platform webhook receipts older than `inbox_webhook_replay_hours`;
 //! - metric samples older than `metrics_sample_retention_days` and hourly
-//!   roll-ups older than `metrics_hourly_retention_days` (daily roll-ups
-//!   are kept).
+//!   roll-ups older than `metrics_hourly_retention_days` (daily, weekly
+//!   and monthly roll-ups are kept).
 //!
 //! It also looks for spikes of negative inbox items in the hours that
 //! closed last ([`crate::inbox::spikes`]).

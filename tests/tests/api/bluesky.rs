@@ -3,7 +3,8 @@
 //! repository with byte-exact facets, images as blobs and a thread of reply
 //! references; resends and crash lookups find the first post; and, on a
 //! full network with an AppView, notifications, threads, counts and
-//! moderation come back through the plugin.
+//! moderation come back through the plugin; a like there reaches the
+//! post's metrics in Plaza.
 
 use std::collections::HashMap;
 
@@ -646,4 +647,109 @@ async fn on_a_full_network_notifications_threads_counts_and_moderation_come_back
         .map(|m| m["did"].as_str().unwrap())
         .collect();
     assert_eq!(muted, [s.bob.did.as_str()]);
+}
+
+/// A like and a repost by another account on the local network reach the
+/// post's numbers in Plaza through collection, and a report counts them
+/// on the day they came.
+#[actix_web::test]
+async fn a_like_on_the_network_shows_up_in_the_posts_metrics() {
+    let s = setup(Bluesky::start_full().await).await;
+    let post = s
+        .publish_through_plaza(json!({
+            "body": "Fresh beans today",
+            "variants": [{"channel_id": s.channel}],
+        }))
+        .await;
+    let target = s.target(&post).await;
+    let uri = target["remote_id"].as_str().unwrap().to_owned();
+    s.net.process_all().await;
+
+    let ws_path = |rest: &str| format!("/v1/workspaces/{}/{rest}", s.ws);
+    let collect = || async {
+        s.app
+            .call(
+                s.app.post(
+                    &ws_path(&format!("channels/{}/metrics/collect", s.channel)),
+                    &s.owner.access,
+                    &json!({}),
+                ),
+                StatusCode::OK,
+            )
+            .await
+    };
+    let numbers = || async {
+        s.app
+            .call(
+                s.app
+                    .get(&ws_path(&format!("posts/{post}/metrics")), &s.owner.access),
+                StatusCode::OK,
+            )
+            .await
+    };
+
+    let read = collect().await;
+    assert_eq!(read["posts_read"], 1, "{read}");
+    assert_eq!(read["account_read"], true, "{read}");
+    assert!(read["error"].is_null(), "{read}");
+    let before = numbers().await;
+    assert_eq!(before["totals"]["likes"], 0.0, "{before}");
+
+    let record = s.net.record(&uri).await.unwrap();
+    let subject = json!({"uri": uri, "cid": record["cid"]});
+    for collection in ["app.bsky.feed.like", "app.bsky.feed.repost"] {
+        s.net
+            .call(
+                Method::POST,
+                "com.atproto.repo.createRecord",
+                Some(&s.bob.access),
+                &[],
+                Some(json!({"repo": s.bob.did, "collection": collection,
+                            "record": {"$type": collection, "subject": subject,
+                                       "createdAt": Utc::now().to_rfc3339()}})),
+            )
+            .await;
+    }
+    s.net.process_all().await;
+
+    let read = collect().await;
+    assert!(read["error"].is_null(), "{read}");
+    let after = numbers().await;
+    assert_eq!(after["totals"]["likes"], 1.0, "{after}");
+    assert_eq!(after["totals"]["reposts"], 1.0, "{after}");
+    assert_eq!(after["channels"][0]["channel_id"], s.channel.as_str());
+
+    let today = Utc::now().date_naive();
+    let report = s
+        .app
+        .call(
+            s.app.get(
+                &ws_path(&format!(
+                    "metrics/report?metric=engagements&group_by=post&from={today}T00:00:00Z&to={}T00:00:00Z",
+                    today + Duration::days(1)
+                )),
+                &s.owner.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(report["overall"]["total"], 2.0, "{report}");
+    assert_eq!(report["groups"][0]["key"], post.as_str(), "{report}");
+    let followers = s
+        .app
+        .call(
+            s.app.get(
+                &ws_path(&format!(
+                    "metrics/report?metric=followers&measure=total&from={today}T00:00:00Z&to={}T00:00:00Z",
+                    today + Duration::days(1)
+                )),
+                &s.owner.access,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        followers["overall"]["total"], 1.0,
+        "bob follows alice: {followers}"
+    );
 }

@@ -425,15 +425,41 @@ async fn gains_add_up_to_changes_and_totals_at_every_granularity() {
     assert_eq!(by_hour[6], 3.0, "{hours}");
     assert_eq!(by_hour.iter().sum::<f64>(), 8.0);
 
-    let weeks = s
+    let months = s
         .report(&format!("metric=likes&granularity=month&{}", range(-3, 0)))
         .await;
-    assert_eq!(weeks["overall"]["total"], 12.0, "{weeks}");
+    assert_eq!(months["overall"]["total"], 12.0, "{months}");
     assert_eq!(
-        values(&weeks["overall"]).iter().sum::<f64>(),
+        values(&months["overall"]).iter().sum::<f64>(),
         12.0,
         "months hold every day"
     );
+    // Weeks and months are read from their own roll-ups: the weeks'
+    // changes add up to the same (the three days may span two weeks), and
+    // the last week ends at the total.
+    let weeks = s
+        .report(&format!("metric=likes&granularity=week&{}", range(-20, 0)))
+        .await;
+    assert!(weeks["buckets"].as_array().unwrap().len() >= 3, "{weeks}");
+    assert_eq!(values(&weeks["overall"]).iter().sum::<f64>(), 12.0);
+    let weekly_totals = s
+        .report(&format!(
+            "metric=likes&measure=total&granularity=week&{}",
+            range(-20, 0)
+        ))
+        .await;
+    assert_eq!(
+        values(&weekly_totals["overall"]).last(),
+        Some(&12.0),
+        "{weekly_totals}"
+    );
+    // A period that ends before the last readings: its total is what there
+    // was then, not the latest value.
+    let first_day = s
+        .report(&format!("metric=followers&measure=total&{}", range(-3, -2)))
+        .await;
+    assert_eq!(values(&first_day["overall"]), [100.0], "{first_day}");
+    assert_eq!(first_day["overall"]["total"], 100.0);
 
     let csv = s
         .app

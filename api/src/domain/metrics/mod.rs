@@ -70,34 +70,115 @@ pub fn stored_names(name: &str) -> Option<Vec<&str>> {
     }
 }
 
-/// The roll-up a bucket is read from.
+/// The roll-up a bucket is read from: every sample is added to the hour,
+/// day, week and month it falls in, so a report reads one row per series
+/// and bucket whatever its granularity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
-    /// Hourly roll-ups.
+    /// Hourly roll-ups (kept for a configured number of days).
     Hour,
     /// Daily roll-ups (UTC days).
     Day,
+    /// Weekly roll-ups (weeks starting on Monday, UTC).
+    Week,
+    /// Monthly roll-ups (calendar months, UTC).
+    Month,
 }
 
 impl Period {
-    /// Both, in the order samples are rolled up.
-    pub const ALL: [Period; 2] = [Period::Hour, Period::Day];
+    /// Every one, in the order samples are rolled up.
+    pub const ALL: [Period; 4] = [Period::Hour, Period::Day, Period::Week, Period::Month];
 
     /// As stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Hour => "hour",
             Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
         }
     }
 
     /// The start of the roll-up bucket `t` falls in.
     pub fn bucket(self, t: NaiveDateTime) -> NaiveDateTime {
+        let day = t.date();
         match self {
-            Self::Hour => t.date().and_time(NaiveTime::MIN) + Duration::hours(i64::from(t.hour())),
-            Self::Day => t.date().and_time(NaiveTime::MIN),
+            Self::Hour => day.and_time(NaiveTime::MIN) + Duration::hours(i64::from(t.hour())),
+            Self::Day => day.and_time(NaiveTime::MIN),
+            Self::Week => (day - Duration::days(i64::from(day.weekday().num_days_from_monday())))
+                .and_time(NaiveTime::MIN),
+            Self::Month => NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
+                .unwrap_or(day)
+                .and_time(NaiveTime::MIN),
         }
     }
+}
+
+/// The start of the first `period` bucket at or after `t`.
+fn ceil(period: Period, t: NaiveDateTime) -> NaiveDateTime {
+    let start = period.bucket(t);
+    if start == t {
+        return t;
+    }
+    match period {
+        Period::Hour => start + Duration::hours(1),
+        Period::Day => start + Duration::days(1),
+        Period::Week => start + Duration::weeks(1),
+        Period::Month => Granularity::Month.next(start),
+    }
+}
+
+/// Pieces of roll-ups that add up to exactly `[from, to)` (open-ended
+/// when `to` is `None`), reading as few rows as the calendar allows:
+/// hours up to the first whole day, days up to the first Monday, whole
+/// weeks, then days and hours to the end. `from` and `to` are aligned to
+/// `finest`, the report's own period; week and month reports read their
+/// own roll-ups whole. A period summed whole (the one before a report,
+/// what came after it) needs no finer buckets than these.
+pub fn cover(
+    from: NaiveDateTime,
+    to: Option<NaiveDateTime>,
+    finest: Period,
+) -> Vec<(Period, NaiveDateTime, Option<NaiveDateTime>)> {
+    let ladder: &[Period] = match finest {
+        Period::Hour => &[Period::Hour, Period::Day, Period::Week],
+        Period::Day => &[Period::Day, Period::Week],
+        Period::Week | Period::Month => return vec![(finest, from, to)],
+    };
+    let mut pieces = Vec::new();
+    let mut start = from;
+    // A piece of `period` ends at `end` or at the last whole `period`
+    // before `to`, whichever comes first.
+    let mut take = |period: Period, end: Option<NaiveDateTime>, start: &mut NaiveDateTime| {
+        let end = match (end, to.map(|to| period.bucket(to))) {
+            (Some(end), Some(limit)) => Some(end.min(limit)),
+            (end, None) => end,
+            (None, limit) => limit,
+        };
+        if end.is_none_or(|end| end > *start) {
+            pieces.push((period, *start, end));
+            if let Some(end) = end {
+                *start = end;
+            }
+        }
+    };
+    // Up: each step ends where the next, coarser one can start.
+    for pair in ladder.windows(2) {
+        if let [fine, coarse] = pair {
+            take(*fine, Some(ceil(*coarse, start)), &mut start);
+        }
+    }
+    // Whole weeks, then down again to the end.
+    let top = ladder.last().copied().unwrap_or(finest);
+    let Some(to) = to else {
+        take(top, None, &mut start);
+        return pieces;
+    };
+    take(top, Some(top.bucket(to)), &mut start);
+    for period in ladder.iter().rev().skip(1) {
+        take(*period, Some(period.bucket(to)), &mut start);
+    }
+    pieces
 }
 
 /// How finely a report splits its period.
@@ -119,22 +200,15 @@ impl Granularity {
     pub fn period(self) -> Period {
         match self {
             Self::Hour => Period::Hour,
-            Self::Day | Self::Week | Self::Month => Period::Day,
+            Self::Day => Period::Day,
+            Self::Week => Period::Week,
+            Self::Month => Period::Month,
         }
     }
 
     /// The start of the bucket `t` falls in.
     pub fn bucket(self, t: NaiveDateTime) -> NaiveDateTime {
-        let day = t.date();
-        match self {
-            Self::Hour => Period::Hour.bucket(t),
-            Self::Day => day.and_time(NaiveTime::MIN),
-            Self::Week => (day - Duration::days(i64::from(day.weekday().num_days_from_monday())))
-                .and_time(NaiveTime::MIN),
-            Self::Month => NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
-                .unwrap_or(day)
-                .and_time(NaiveTime::MIN),
-        }
+        self.period().bucket(t)
     }
 
     /// The start of the bucket after the one starting at `start`.
@@ -248,6 +322,119 @@ mod tests {
         );
         assert_eq!(Period::Hour.bucket(t), at("2026-11-25 17:00:00"));
         assert_eq!(Period::Day.bucket(t), at("2026-11-25 00:00:00"));
+        // A Monday starts its own week; a Sunday belongs to the one before.
+        assert_eq!(
+            Period::Week.bucket(at("2026-11-23 00:00:00")),
+            at("2026-11-23 00:00:00")
+        );
+        assert_eq!(
+            Period::Week.bucket(at("2026-11-22 23:59:59")),
+            at("2026-11-16 00:00:00")
+        );
+        assert_eq!(Period::Month.bucket(t), at("2026-11-01 00:00:00"));
+    }
+
+    #[test]
+    fn a_range_is_covered_by_the_coarsest_roll_ups_that_fit() {
+        use Period::{Day, Hour, Week};
+        // Wednesday 10:00 to the Tuesday two weeks and a day later, 15:00.
+        let from = at("2026-11-04 10:00:00");
+        let to = at("2026-11-24 15:00:00");
+        let pieces = cover(from, Some(to), Hour);
+        assert_eq!(
+            pieces,
+            vec![
+                (Hour, from, Some(at("2026-11-05 00:00:00"))),
+                (
+                    Day,
+                    at("2026-11-05 00:00:00"),
+                    Some(at("2026-11-09 00:00:00"))
+                ),
+                (
+                    Week,
+                    at("2026-11-09 00:00:00"),
+                    Some(at("2026-11-23 00:00:00"))
+                ),
+                (
+                    Day,
+                    at("2026-11-23 00:00:00"),
+                    Some(at("2026-11-24 00:00:00"))
+                ),
+                (Hour, at("2026-11-24 00:00:00"), Some(to)),
+            ]
+        );
+        // Within one day: hours only.
+        let short = cover(from, Some(at("2026-11-04 12:00:00")), Hour);
+        assert_eq!(short, vec![(Hour, from, Some(at("2026-11-04 12:00:00")))]);
+        // Open-ended: up to a Monday, then weeks for ever.
+        assert_eq!(
+            cover(at("2026-11-20 00:00:00"), None, Day),
+            vec![
+                (
+                    Day,
+                    at("2026-11-20 00:00:00"),
+                    Some(at("2026-11-23 00:00:00"))
+                ),
+                (Week, at("2026-11-23 00:00:00"), None),
+            ]
+        );
+        // Aligned on both ends: weeks only; empty: nothing.
+        assert_eq!(
+            cover(
+                at("2026-11-09 00:00:00"),
+                Some(at("2026-11-23 00:00:00")),
+                Day
+            ),
+            vec![(
+                Week,
+                at("2026-11-09 00:00:00"),
+                Some(at("2026-11-23 00:00:00"))
+            )]
+        );
+        assert!(cover(from, Some(from), Hour).is_empty());
+        // Month reports read months.
+        assert_eq!(
+            cover(
+                at("2026-09-01 00:00:00"),
+                Some(at("2026-11-01 00:00:00")),
+                Period::Month
+            ),
+            vec![(
+                Period::Month,
+                at("2026-09-01 00:00:00"),
+                Some(at("2026-11-01 00:00:00"))
+            )]
+        );
+    }
+
+    #[test]
+    fn the_pieces_of_any_range_are_contiguous_and_add_up_to_it() {
+        let base = at("2026-10-01 00:00:00");
+        for (a, b) in [
+            (0, 1),
+            (5, 30),
+            (13, 400),
+            (24, 48),
+            (30, 2000),
+            (100, 5000),
+        ] {
+            let from = base + Duration::hours(a);
+            let to = base + Duration::hours(b);
+            for finest in [Period::Hour, Period::Day] {
+                let (from, to) = (finest.bucket(from), ceil(finest, to));
+                let pieces = cover(from, Some(to), finest);
+                let mut at_ = from;
+                for (period, start, end) in &pieces {
+                    assert_eq!(*start, at_, "{pieces:?}");
+                    let end = end.unwrap();
+                    assert!(end > *start);
+                    assert_eq!(period.bucket(*start), *start, "aligned start");
+                    assert_eq!(ceil(*period, end), end, "aligned end");
+                    at_ = end;
+                }
+                assert_eq!(at_, to, "{from} {to}: {pieces:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,1 @@
+DELETE FROM metric_rollups WHERE period IN ('week', 'month');
