@@ -678,15 +678,12 @@ async fn a_like_on_the_network_shows_up_in_the_posts_metrics() {
             )
             .await
     };
-    let numbers = || async {
-        s.app
-            .call(
-                s.app
-                    .get(&ws_path(&format!("posts/{post}/metrics")), &s.owner.access),
-                StatusCode::OK,
-            )
-            .await
+    let app = &s.app;
+    let get = |rest: String| {
+        let request = app.get(&ws_path(&rest), &s.owner.access);
+        async move { app.call(request, StatusCode::OK).await }
     };
+    let numbers = || get(format!("posts/{post}/metrics"));
 
     let read = collect().await;
     assert_eq!(read["posts_read"], 1, "{read}");
@@ -720,34 +717,20 @@ async fn a_like_on_the_network_shows_up_in_the_posts_metrics() {
     assert_eq!(after["channels"][0]["channel_id"], s.channel.as_str());
 
     let today = Utc::now().date_naive();
-    let report = s
-        .app
-        .call(
-            s.app.get(
-                &ws_path(&format!(
-                    "metrics/report?metric=engagements&group_by=post&from={today}T00:00:00Z&to={}T00:00:00Z",
-                    today + Duration::days(1)
-                )),
-                &s.owner.access,
-            ),
-            StatusCode::OK,
-        )
-        .await;
+    let day = format!(
+        "from={today}T00:00:00Z&to={}T00:00:00Z",
+        today + Duration::days(1)
+    );
+    let report = get(format!(
+        "metrics/report?metric=engagements&group_by=post&{day}"
+    ))
+    .await;
     assert_eq!(report["overall"]["total"], 2.0, "{report}");
     assert_eq!(report["groups"][0]["key"], post.as_str(), "{report}");
-    let followers = s
-        .app
-        .call(
-            s.app.get(
-                &ws_path(&format!(
-                    "metrics/report?metric=followers&measure=total&from={today}T00:00:00Z&to={}T00:00:00Z",
-                    today + Duration::days(1)
-                )),
-                &s.owner.access,
-            ),
-            StatusCode::OK,
-        )
-        .await;
+    let followers = get(format!(
+        "metrics/report?metric=followers&measure=total&{day}"
+    ))
+    .await;
     assert_eq!(
         followers["overall"]["total"], 1.0,
         "bob follows alice: {followers}"
