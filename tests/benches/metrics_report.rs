@@ -7,8 +7,9 @@
 //! metrics per post (2,000 series) plus followers and posts per account,
 //! each series with one hourly roll-up for each of `BENCH_HOURS` hours
 //! (default 5,000, about 208 days: 10.1 million hourly points) and the
-//! daily, weekly and monthly roll-ups made from them. Each report runs `BENCH_RUNS` times
-//! (default 100) after 5 warm-ups, one request at a time.
+//! daily, weekly and monthly roll-ups made from them, and those per campaign
+//! and tag. Each report runs `BENCH_RUNS` times (default 100) after 5
+//! warm-ups, one request at a time.
 //!
 //! `cargo bench -p plaza-tests --bench metrics_report`; figures in
 //! docs/benchmarks.md.
@@ -28,8 +29,8 @@ use diesel::RunQueryDsl;
 use plaza_api::db::DbConn;
 use plaza_api::db::metrics::{ACCOUNT, Reading, record};
 use plaza_tests::fake_platform::FakePlatform;
-use plaza_tests::{PLUGINS_DIR, TestApp, TestDatabase};
-use reqwest::StatusCode;
+use plaza_tests::{PASSWORD, PLUGINS_DIR, TestApp, TestDatabase, expect_json};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 const CHANNELS: usize = 10;
@@ -93,6 +94,9 @@ fn fill(conn: &mut DbConn, hours: usize) -> usize {
              GROUP BY series_id, {truncated}, workspace_id, channel_id, post_id, metric"
         ));
     }
+    // The roll-ups per campaign and tag, made from these as the migration
+    // that brought them in made them from what was stored before.
+    statements.extend(group_backfill(conn));
     statements.push(
         "UPDATE metric_series SET last_value = (SELECT SUM(gain) FROM metric_rollups r \
          WHERE r.series_id = metric_series.id AND r.period = 'day')"
@@ -104,6 +108,29 @@ fn fill(conn: &mut DbConn, hours: usize) -> usize {
     }
     run(conn, tidy);
     rows
+}
+
+/// The INSERT statements of the migration that made the roll-ups per
+/// campaign and tag.
+fn group_backfill(conn: &DbConn) -> Vec<String> {
+    let up = match conn {
+        DbConn::Postgres(_) => {
+            include_str!("../../migrations/postgres/2026-11-25-000016_metric_group_rollups/up.sql")
+        }
+        DbConn::Sqlite(_) => {
+            include_str!("../../migrations/sqlite/2026-11-25-000016_metric_group_rollups/up.sql")
+        }
+    };
+    up.split(';')
+        .map(|statement| {
+            statement
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|statement| statement.trim_start().starts_with("INSERT"))
+        .collect()
 }
 
 fn run(conn: &mut DbConn, statement: &str) -> usize {
@@ -233,6 +260,7 @@ async fn main() {
             .write(move |conn| {
                 record(conn, &ws, &channel, &readings, start())?;
                 run(conn, "DELETE FROM metric_rollups");
+                run(conn, "DELETE FROM metric_group_rollups");
                 run(conn, "DELETE FROM metric_samples");
                 Ok::<_, plaza_api::error::ApiError>(())
             })
@@ -249,6 +277,18 @@ async fn main() {
         filled.elapsed().as_secs_f64(),
         setup.elapsed().as_secs_f64()
     );
+
+    // The fill outlasts an access token (15 minutes at most): sign in again.
+    let tokens = expect_json(
+        app.request(Method::POST, "/v1/auth/login")
+            .json(&json!({"email": owner.email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let owner = app.session_from(&tokens, &owner.email).await;
 
     let day = |offset: usize| {
         (start() + chrono::Duration::hours(i64::try_from(hours).unwrap())

@@ -284,8 +284,10 @@ impl CampaignRow {
             .optional()
     }
 
-    /// Deletes a campaign; its events stay, no longer part of a campaign.
+    /// Deletes a campaign; its events stay, no longer part of a campaign,
+    /// and its posts' metrics count under "no campaign" from now on.
     pub fn delete(conn: &mut DbConn, workspace_id: &str, id: &str) -> QueryResult<usize> {
+        crate::db::metrics::groups::forget_campaign(conn, workspace_id, id)?;
         diesel::delete(
             campaigns::table
                 .filter(campaigns::workspace_id.eq(workspace_id))

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::metrics::groups::{self, Membership};
 use super::schema::{post_approvals, post_revisions, post_transitions, post_variants, posts};
 
 /// A post as stored. Lists (`tags`, `media_ids`) are JSON arrays.
@@ -248,6 +249,13 @@ impl PostRow {
         changes: &PostChanges,
         expected: i64,
     ) -> QueryResult<Option<Self>> {
+        // Metric roll-ups per campaign and tag follow the post.
+        let regroups = changes.tags.is_some() || changes.campaign_id.is_some();
+        let before = if regroups {
+            Self::membership(conn, workspace_id, id)?
+        } else {
+            None
+        };
         let updated = diesel::update(
             posts::table
                 .filter(posts::workspace_id.eq(workspace_id))
@@ -263,11 +271,29 @@ impl PostRow {
         if updated == 0 {
             return Ok(None);
         }
-        Self::find(conn, workspace_id, id)
+        let row = Self::find(conn, workspace_id, id)?;
+        if let (Some(before), Some(row)) = (before, &row) {
+            let after = Membership::of_post(row.campaign_id.clone(), &row.tags);
+            groups::move_post(conn, workspace_id, id, &before, &after)?;
+        }
+        Ok(row)
     }
 
-    /// Removes a post and, by cascade, its variants and history.
+    /// The campaign and tags a post's metrics are grouped under.
+    fn membership(
+        conn: &mut DbConn,
+        workspace_id: &str,
+        id: &str,
+    ) -> QueryResult<Option<Membership>> {
+        Ok(groups::memberships(conn, workspace_id, &[id])?.remove(id))
+    }
+
+    /// Removes a post and, by cascade, its variants and history. Its
+    /// metrics stay, with no campaign and no tags from now on.
     pub fn delete(conn: &mut DbConn, workspace_id: &str, id: &str) -> QueryResult<usize> {
+        if let Some(before) = Self::membership(conn, workspace_id, id)? {
+            groups::move_post(conn, workspace_id, id, &before, &Membership::default())?;
+        }
         diesel::delete(
             posts::table
                 .filter(posts::workspace_id.eq(workspace_id))

@@ -661,6 +661,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    metric_group_rollups (workspace_id, dimension, period, metric, bucket, group_key, channel_id) {
+        workspace_id -> Text,
+        dimension -> Text,
+        group_key -> Text,
+        channel_id -> Text,
+        metric -> Text,
+        period -> Text,
+        bucket -> Timestamp,
+        gain -> Double,
+        samples -> Integer,
+    }
+}
+
+diesel::table! {
     metric_rollups (series_id, period, bucket) {
         series_id -> Text,
         period -> Text,
@@ -771,6 +785,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     metric_series,
     metric_samples,
     metric_rollups,
+    metric_group_rollups,
     metric_collections,
     post_metric_checks,
     objectives,

@@ -614,6 +614,149 @@ async fn reports_split_by_campaign_and_tag_and_narrow_to_them() {
     assert_eq!(top["groups"][1]["key"], a.as_str());
 }
 
+/// Each group's total in a report, by label, largest first.
+fn totals(report: &Value) -> Vec<(String, f64)> {
+    report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["label"].as_str().unwrap().to_owned(),
+                g["total"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(expected: &[(&str, f64)]) -> Vec<(String, f64)> {
+    expected.iter().map(|&(l, t)| (l.to_owned(), t)).collect()
+}
+
+#[actix_web::test]
+async fn reports_by_campaign_and_tag_follow_posts_that_are_retagged_or_deleted() {
+    let s = setup().await;
+    let campaign = s
+        .app
+        .call(
+            s.app.post(
+                &s.path("campaigns"),
+                &s.owner.access,
+                &json!({
+                    "name": "Spring launch",
+                    "starts_on": today().to_string(),
+                    "ends_on": (today() + Duration::days(30)).to_string(),
+                }),
+            ),
+            StatusCode::CREATED,
+        )
+        .await;
+    let campaign = campaign["id"].as_str().unwrap().to_owned();
+    let a = s
+        .draft(json!({
+            "body": "Spring is here",
+            "tags": ["launch", "coffee"],
+            "campaign_id": campaign,
+            "variants": [{"channel_id": s.channel}]
+        }))
+        .await;
+    let b = s
+        .draft(json!({"body": "Beans of the week", "tags": ["coffee"], "variants": [{"channel_id": s.channel}]}))
+        .await;
+    let day = |offset: i64| (today() + Duration::days(offset)).to_string();
+    s.record(
+        &format!("{} 10:00", day(-3)),
+        vec![likes("ta", &a, 10.0), likes("tb", &b, 4.0)],
+    )
+    .await;
+    s.record(
+        &format!("{} 09:00", day(-1)),
+        vec![likes("ta", &a, 12.0), likes("tb", &b, 7.0)],
+    )
+    .await;
+    let days = range(-3, 0);
+    let by = |group: &str, measure: &str| {
+        format!("metric=likes&group_by={group}&measure={measure}&granularity=day&{days}")
+    };
+    let check = async |group: &str, expected: &[(&str, f64)], whole: f64| {
+        // Every post is read before the period ends: the change over the
+        // period is also the total at its end.
+        for measure in ["change", "total"] {
+            let report = s.report(&by(group, measure)).await;
+            assert_eq!(
+                totals(&report),
+                pairs(expected),
+                "{group} {measure}: {report}"
+            );
+            assert_eq!(report["overall"]["total"], whole, "{report}");
+        }
+        // Narrowed to one group, the report reads the posts one by one:
+        // the same numbers either way.
+        for (label, total) in expected {
+            let filter = match (group, *label) {
+                ("tag", "Untagged") | ("campaign", "No campaign") => continue,
+                ("tag", tag) => format!("tag={tag}"),
+                (_, _) => format!("campaign_id={campaign}"),
+            };
+            let narrowed = s.report(&format!("{}&{filter}", by(group, "change"))).await;
+            let narrowed = totals(&narrowed);
+            let found = narrowed.iter().find(|(l, _)| l == label);
+            assert_eq!(found.map(|g| g.1), Some(*total), "{filter}: {narrowed:?}");
+        }
+    };
+    check("tag", &[("coffee", 19.0), ("launch", 12.0)], 19.0).await;
+    check(
+        "campaign",
+        &[("Spring launch", 12.0), ("No campaign", 7.0)],
+        19.0,
+    )
+    .await;
+
+    // b moves to the campaign and from coffee to tea: its history with it.
+    s.app
+        .call(
+            s.app.patch(
+                &s.path(&format!("posts/{b}")),
+                &s.owner.access,
+                &json!({"tags": ["tea"], "campaign_id": campaign}),
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    check(
+        "tag",
+        &[("coffee", 12.0), ("launch", 12.0), ("tea", 7.0)],
+        19.0,
+    )
+    .await;
+    check("campaign", &[("Spring launch", 19.0)], 19.0).await;
+
+    // The campaign goes: its posts have none now.
+    let deleted = s
+        .app
+        .delete(&s.path(&format!("campaigns/{campaign}")), &s.owner.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    check("campaign", &[("No campaign", 19.0)], 19.0).await;
+
+    // a goes: its numbers stay, untagged.
+    let deleted = s
+        .app
+        .delete(&s.path(&format!("posts/{a}")), &s.owner.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    check("tag", &[("Untagged", 12.0), ("tea", 7.0)], 19.0).await;
+
+    // New samples land in the groups the posts are in now.
+    s.record(&format!("{} 20:00", day(-1)), vec![likes("tb", &b, 9.0)])
+        .await;
+    check("tag", &[("Untagged", 12.0), ("tea", 9.0)], 21.0).await;
+}
+
 #[actix_web::test]
 async fn bad_questions_get_problems_and_roles_and_workspaces_are_respected() {
     let s = setup().await;

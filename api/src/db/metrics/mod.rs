@@ -1,11 +1,13 @@
 //! Metric time series: the series a channel's plugin reports, every sample
 //! with its gain, and the hourly and daily roll-ups reports read (see
 //! [`crate::domain::metrics`]). Report reads are in [`report`], how
-//! collection goes per channel in [`collection`], and the facts ready
-//! reports and objectives count (publications, inbox items) in [`facts`].
+//! collection goes per channel in [`collection`], the same roll-ups summed
+//! per campaign and per tag in [`groups`], and the facts ready reports and
+//! objectives count (publications, inbox items) in [`facts`].
 
 pub mod collection;
 pub mod facts;
+pub mod groups;
 pub mod report;
 
 use std::collections::HashMap;
@@ -59,7 +61,7 @@ pub struct Reading {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = metric_samples)]
+#[diesel(table_name = metric_samples, treat_none_as_default_value = false)]
 struct SampleRow<'a> {
     series_id: &'a str,
     measured_at: NaiveDateTime,
@@ -85,7 +87,7 @@ struct RollupRow<'a> {
 /// Stores a channel's readings taken at `at` (inside the caller's
 /// transaction): each one becomes a sample with its gain over the series'
 /// last value, and is added to its hour's, day's, week's and month's
-/// roll-ups. A reading no newer than its series' last one is dropped.
+/// roll-ups, and to those of its post's campaign and tags. A reading no newer than its series' last one is dropped.
 /// Answers how many were kept.
 pub fn record(
     conn: &mut DbConn,
@@ -198,6 +200,15 @@ pub fn record(
                 .execute(c))?;
         }
     }
+    let gains: Vec<groups::Gain<'_>> = kept
+        .iter()
+        .map(|(_, reading, gain)| groups::Gain {
+            post_id: reading.post_id.as_deref(),
+            metric: &reading.metric,
+            gain: *gain,
+        })
+        .collect();
+    groups::record(conn, workspace_id, channel_id, &gains, at)?;
     Ok(kept.len())
 }
 
@@ -223,9 +234,9 @@ pub fn post_latest(
         .load(conn)
 }
 
-/// Forgets samples read before `samples_before` and hourly roll-ups of
-/// hours before `hours_before` (daily roll-ups stay); answers how many
-/// rows went.
+/// Forgets samples read before `samples_before` and hourly roll-ups (the
+/// series' and the groups') of hours before `hours_before` (daily, weekly
+/// and monthly roll-ups stay); answers how many rows went.
 pub fn prune(
     conn: &mut DbConn,
     samples_before: NaiveDateTime,
@@ -241,5 +252,6 @@ pub fn prune(
             .filter(metric_rollups::bucket.lt(hours_before)),
     )
     .execute(conn)?;
-    Ok(samples + hours)
+    let group_hours = groups::prune_hours(conn, hours_before)?;
+    Ok(samples + hours + group_hours)
 }

@@ -1,6 +1,6 @@
-//! What metric reports read: summed gains of the roll-ups and latest values
-//! of the series in a scope, and the posts, channels and campaigns that
-//! name the groups.
+//! What metric reports read: summed gains of the roll-ups (the series' own,
+//! or those per campaign and tag) and latest values of the series in a
+//! scope, and the posts, channels and campaigns that name the groups.
 
 use std::collections::HashMap;
 
@@ -8,8 +8,11 @@ use chrono::NaiveDateTime;
 use diesel::dsl::sum;
 use diesel::prelude::*;
 
+use super::groups::Dimension;
 use crate::db::DbConn;
-use crate::db::schema::{campaigns, channels, metric_rollups, metric_series, posts};
+use crate::db::schema::{
+    campaigns, channels, metric_group_rollups, metric_rollups, metric_series, posts,
+};
 use crate::domain::metrics::{self, Period};
 
 /// What a report adds up: one workspace's metrics, optionally narrowed to
@@ -196,6 +199,120 @@ pub fn gains_whole(
         .collect())
 }
 
+/// Summed gains of one campaign or tag (`""` for none) in one bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupGain {
+    /// The campaign's id or the tag.
+    pub key: String,
+    /// The bucket's start; `None` for a sum over a whole range.
+    pub bucket: Option<NaiveDateTime>,
+    /// The sum.
+    pub gain: f64,
+}
+
+/// Runs a query over the group roll-ups of one dimension and period in a
+/// range, in a scope's workspace, metrics and channels, grouped by the
+/// given column (or columns) with their gains summed.
+macro_rules! group_summed {
+    ($conn:expr, $scope:expr, $dimension:expr, $period:expr, $range:expr, $group:expr) => {{
+        let scope: &Scope = $scope;
+        let (from, to): (Option<NaiveDateTime>, Option<NaiveDateTime>) = $range;
+        let mut query = metric_group_rollups::table
+            .group_by($group)
+            .select(($group, sum(metric_group_rollups::gain)))
+            .into_boxed()
+            .filter(metric_group_rollups::workspace_id.eq(&scope.workspace_id))
+            .filter(metric_group_rollups::dimension.eq($dimension.as_str()))
+            .filter(metric_group_rollups::period.eq($period.as_str()))
+            .filter(metric_group_rollups::metric.eq_any(&scope.metrics));
+        if let Some(channels) = &scope.channel_ids {
+            query = query.filter(metric_group_rollups::channel_id.eq_any(channels));
+        }
+        if let Some(from) = from {
+            query = query.filter(metric_group_rollups::bucket.ge(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(metric_group_rollups::bucket.lt(to));
+        }
+        query.load($conn)?
+    }};
+}
+
+/// The scope's gains from `period`'s roll-ups per campaign or tag in
+/// `[from, to)` (open ends where `None`), summed per key, and per bucket
+/// with `by_bucket`. The scope's posts are not looked at: these roll-ups
+/// answer reports over all of them.
+pub fn group_gains(
+    conn: &mut DbConn,
+    scope: &Scope,
+    dimension: Dimension,
+    period: Period,
+    range: (Option<NaiveDateTime>, Option<NaiveDateTime>),
+    by_bucket: bool,
+) -> QueryResult<Vec<GroupGain>> {
+    Ok(if by_bucket {
+        let rows: Vec<((String, NaiveDateTime), Option<f64>)> = group_summed!(
+            conn,
+            scope,
+            dimension,
+            period,
+            range,
+            (
+                metric_group_rollups::group_key,
+                metric_group_rollups::bucket
+            )
+        );
+        rows.into_iter()
+            .map(|((key, bucket), gain)| GroupGain {
+                key,
+                bucket: Some(bucket),
+                gain: gain.unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        let rows: Vec<(String, Option<f64>)> = group_summed!(
+            conn,
+            scope,
+            dimension,
+            period,
+            range,
+            metric_group_rollups::group_key
+        );
+        rows.into_iter()
+            .map(|(key, gain)| GroupGain {
+                key,
+                bucket: None,
+                gain: gain.unwrap_or_default(),
+            })
+            .collect()
+    })
+}
+
+/// [`group_gains`] in `[from, to)` summed whole per key, read from the
+/// coarsest roll-ups that cover the range (as [`gains_whole`]).
+pub fn group_gains_whole(
+    conn: &mut DbConn,
+    scope: &Scope,
+    dimension: Dimension,
+    finest: Period,
+    (from, to): (NaiveDateTime, Option<NaiveDateTime>),
+) -> QueryResult<Vec<GroupGain>> {
+    let mut sums: HashMap<String, f64> = HashMap::new();
+    for (period, start, end) in metrics::cover(from, to, finest) {
+        for piece in group_gains(conn, scope, dimension, period, (Some(start), end), false)? {
+            *sums.entry(piece.key).or_default() += piece.gain;
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(key, gain)| GroupGain {
+            key,
+            bucket: None,
+            gain,
+        })
+        .collect())
+}
+
 /// The scope's latest values, summed per channel (and post, with
 /// `by_post`): every gain there ever was.
 pub fn latest(conn: &mut DbConn, scope: &Scope, by_post: bool) -> QueryResult<Vec<GainSum>> {
@@ -314,8 +431,12 @@ pub fn post_facts(
     Ok(facts)
 }
 
+/// A post's tags, each once.
 fn tags_of(stored: &str) -> Vec<String> {
-    serde_json::from_str(stored).unwrap_or_default()
+    let mut tags: Vec<String> = serde_json::from_str(stored).unwrap_or_default();
+    tags.sort_unstable();
+    tags.dedup();
+    tags
 }
 
 /// Names of a workspace's channels and campaigns, by id, for labels.
