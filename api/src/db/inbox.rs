@@ -189,6 +189,27 @@ impl InboxItemRow {
     /// Stores new items, skipping any whose (channel, remote id) is already
     /// stored; answers the ids of those stored now.
     pub fn insert_new(conn: &mut DbConn, rows: &[Self]) -> QueryResult<Vec<String>> {
+        if let DbConn::Postgres(pg) = conn {
+            // Binary COPY, several times faster than a multi-row INSERT of
+            // the same rows. It cannot skip a clash: ingestion checked the
+            // batch against what is stored under its workspace's lock, so
+            // a clash means a batch repeating an item, or a writer that
+            // does not take the lock; then the copy is undone (a savepoint)
+            // and the INSERT below skips the clashes.
+            let copied = pg.transaction(|pg| {
+                diesel::copy_from(inbox_items::table)
+                    .from_insertable(rows)
+                    .execute(pg)
+            });
+            match copied {
+                Ok(_) => return Ok(rows.iter().map(|row| row.id.clone()).collect()),
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {}
+                Err(err) => return Err(err),
+            }
+        }
         // 37 columns × 400 rows stays under PostgreSQL's 65,535 parameters
         // and SQLite's 32,766.
         let mut stored = Vec::with_capacity(rows.len());

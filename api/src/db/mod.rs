@@ -13,14 +13,24 @@ macro_rules! on_engine {
     };
 }
 
-/// Inserts `rows` into `table`, a thousand rows to a statement (tables of
-/// up to 32 columns stay under both engines' parameter limits).
+/// Inserts `rows` into `table`: on PostgreSQL with one binary COPY, on
+/// SQLite a thousand rows to a statement (tables of up to 32 columns stay
+/// under its parameter limit).
 macro_rules! insert_in_chunks {
     ($conn:expr, $table:expr, $rows:expr) => {{
-        for chunk in $rows.chunks(1000) {
-            on_engine!($conn, |c| diesel::insert_into($table)
-                .values(chunk)
-                .execute(c))?;
+        match $conn {
+            $crate::db::DbConn::Postgres(c) => {
+                if !$rows.is_empty() {
+                    diesel::copy_from($table)
+                        .from_insertable($rows)
+                        .execute(c)?;
+                }
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                for chunk in $rows.chunks(1000) {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+            }
         }
         Ok(())
     }};

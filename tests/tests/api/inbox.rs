@@ -1049,3 +1049,81 @@ fn complaint(n: u32, at: chrono::NaiveDateTime) -> plaza_api::inbox::ingest::Inc
         listening_query_id: None,
     }
 }
+
+#[actix_web::test]
+async fn an_item_repeated_in_a_batch_or_stored_meanwhile_is_kept_once() {
+    use diesel::prelude::*;
+    use plaza_api::db::inbox::InboxItemRow;
+    use plaza_api::db::schema::inbox_items;
+    use plaza_api::domain::inbox::ItemKind;
+    use plaza_api::inbox::ingest::{IncomingAuthor, IncomingItem, Source, take_in};
+
+    let s = setup().await;
+    let (ws, channel_id) = (s.ws.clone(), s.channel.clone());
+    let channel = s
+        .app
+        .state
+        .db
+        .read(move |conn| {
+            Ok::<_, plaza_api::error::ApiError>(
+                plaza_api::db::channels::ChannelRow::find(conn, &ws, &channel_id)?.unwrap(),
+            )
+        })
+        .await
+        .unwrap();
+    let now = plaza_api::db::now();
+    let item = |remote: &str, text: &str| IncomingItem {
+        remote_id: remote.to_owned(),
+        kind: ItemKind::Mention,
+        thread_id: None,
+        parent_id: None,
+        post_id: None,
+        author: IncomingAuthor {
+            remote_id: "u1".to_owned(),
+            handle: "ana".to_owned(),
+            display_name: None,
+            followers: None,
+        },
+        text: text.to_owned(),
+        lang: None,
+        created_at: now,
+        url: None,
+        listening_query_id: None,
+    };
+    let batch = vec![
+        item("m1", "first"),
+        item("m2", "second"),
+        item("m1", "first, delivered again"),
+    ];
+    let outcome = take_in(&s.app.state, &channel, Source::Webhook, batch, None)
+        .await
+        .unwrap();
+    // The repeat is dropped before anything is stored.
+    assert_eq!(outcome.created.len(), 2, "{outcome:?}");
+    assert_eq!(s.items("").await.len(), 2);
+
+    // A writer that did not look first (the bulk path on PostgreSQL copies
+    // the rows, which cannot skip a clash): the clashing row is skipped,
+    // the others stored, and the transaction goes on.
+    let stored = s
+        .app
+        .state
+        .db
+        .write(move |conn| {
+            let mut clash: InboxItemRow = inbox_items::table
+                .filter(inbox_items::remote_id.eq("m1"))
+                .select(InboxItemRow::as_select())
+                .first(conn)?;
+            clash.id = uuid::Uuid::now_v7().to_string();
+            let mut other = clash.clone();
+            other.id = uuid::Uuid::now_v7().to_string();
+            other.remote_id = "m3".to_owned();
+            let stored = InboxItemRow::insert_new(conn, &[clash, other.clone()])?;
+            assert_eq!(stored, vec![other.id]);
+            Ok::<_, plaza_api::error::ApiError>(stored)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(s.items("").await.len(), 3);
+}
