@@ -58,6 +58,39 @@ impl Setup {
         post["id"].as_str().unwrap().to_owned()
     }
 
+    /// A "Spring launch" campaign with post `a` in it (tagged launch and
+    /// coffee) and post `b` out of it (tagged coffee): their ids.
+    async fn spring_launch(&self) -> (String, String, String) {
+        let campaign = self
+            .app
+            .call(
+                self.app.post(
+                    &self.path("campaigns"),
+                    &self.owner.access,
+                    &json!({
+                        "name": "Spring launch",
+                        "starts_on": today().to_string(),
+                        "ends_on": (today() + Duration::days(30)).to_string(),
+                    }),
+                ),
+                StatusCode::CREATED,
+            )
+            .await;
+        let campaign = campaign["id"].as_str().unwrap().to_owned();
+        let a = self
+            .draft(json!({
+                "body": "Spring is here",
+                "tags": ["launch", "coffee"],
+                "campaign_id": campaign,
+                "variants": [{"channel_id": self.channel}]
+            }))
+            .await;
+        let b = self
+            .draft(json!({"body": "Beans of the week", "tags": ["coffee"], "variants": [{"channel_id": self.channel}]}))
+            .await;
+        (campaign, a, b)
+    }
+
     /// Drafts, submits, schedules and publishes a post; answers Plaza's id
     /// and the platform's.
     async fn publish(&self, text: &str) -> (String, String) {
@@ -508,33 +541,7 @@ async fn gains_add_up_to_changes_and_totals_at_every_granularity() {
 #[actix_web::test]
 async fn reports_split_by_campaign_and_tag_and_narrow_to_them() {
     let s = setup().await;
-    let campaign = s
-        .app
-        .call(
-            s.app.post(
-                &s.path("campaigns"),
-                &s.owner.access,
-                &json!({
-                    "name": "Spring launch",
-                    "starts_on": today().to_string(),
-                    "ends_on": (today() + Duration::days(30)).to_string(),
-                }),
-            ),
-            StatusCode::CREATED,
-        )
-        .await;
-    let campaign = campaign["id"].as_str().unwrap().to_owned();
-    let a = s
-        .draft(json!({
-            "body": "Spring is here",
-            "tags": ["launch", "coffee"],
-            "campaign_id": campaign,
-            "variants": [{"channel_id": s.channel}]
-        }))
-        .await;
-    let b = s
-        .draft(json!({"body": "Beans of the week", "tags": ["coffee"], "variants": [{"channel_id": s.channel}]}))
-        .await;
+    let (campaign, a, b) = s.spring_launch().await;
     let c = s
         .draft(json!({"body": "Plain", "variants": [{"channel_id": s.channel}]}))
         .await;
@@ -636,33 +643,7 @@ fn pairs(expected: &[(&str, f64)]) -> Vec<(String, f64)> {
 #[actix_web::test]
 async fn reports_by_campaign_and_tag_follow_posts_that_are_retagged_or_deleted() {
     let s = setup().await;
-    let campaign = s
-        .app
-        .call(
-            s.app.post(
-                &s.path("campaigns"),
-                &s.owner.access,
-                &json!({
-                    "name": "Spring launch",
-                    "starts_on": today().to_string(),
-                    "ends_on": (today() + Duration::days(30)).to_string(),
-                }),
-            ),
-            StatusCode::CREATED,
-        )
-        .await;
-    let campaign = campaign["id"].as_str().unwrap().to_owned();
-    let a = s
-        .draft(json!({
-            "body": "Spring is here",
-            "tags": ["launch", "coffee"],
-            "campaign_id": campaign,
-            "variants": [{"channel_id": s.channel}]
-        }))
-        .await;
-    let b = s
-        .draft(json!({"body": "Beans of the week", "tags": ["coffee"], "variants": [{"channel_id": s.channel}]}))
-        .await;
+    let (campaign, a, b) = s.spring_launch().await;
     let day = |offset: i64| (today() + Duration::days(offset)).to_string();
     s.record(
         &format!("{} 10:00", day(-3)),
