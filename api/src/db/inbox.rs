@@ -192,10 +192,10 @@ impl InboxItemRow {
         if let DbConn::Postgres(pg) = conn {
             // Binary COPY, several times faster than a multi-row INSERT of
             // the same rows. It cannot skip a clash: ingestion checked the
-            // batch against what is stored under its workspace's lock, so
-            // a clash means a batch repeating an item, or a writer that
-            // does not take the lock; then the copy is undone (a savepoint)
-            // and the INSERT below skips the clashes.
+            // batch against what is stored under its workspace's lock (and
+            // analysis dropped repeats within it), so a clash means a
+            // writer that did not look first; then the copy is undone (a
+            // savepoint) and the INSERT below skips the clashes.
             let copied = pg.transaction(|pg| {
                 diesel::copy_from(inbox_items::table)
                     .from_insertable(rows)
