@@ -7,7 +7,7 @@
 //! account's), a post with no campaign or no tags and a deleted post count
 //! under the empty key, as reports name "No campaign" and "Untagged".
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sum;
@@ -327,15 +327,14 @@ pub fn forget_campaign(
     Ok(())
 }
 
-/// Deletes the roll-ups of these keys that no sample counts in any more.
+/// Deletes the roll-ups of these keys (each once, as [`Membership::keys`]
+/// gives them) that no sample counts in any more.
 fn forget_empty(
     conn: &mut DbConn,
     workspace_id: &str,
     dimension: Dimension,
     keys: &[&str],
 ) -> QueryResult<usize> {
-    let keys: HashSet<&str> = keys.iter().copied().collect();
-    let keys: Vec<&str> = keys.into_iter().collect();
     diesel::delete(
         metric_group_rollups::table
             .filter(metric_group_rollups::workspace_id.eq(workspace_id))
